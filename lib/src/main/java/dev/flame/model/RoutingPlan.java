@@ -1,0 +1,103 @@
+package dev.flame.model;
+
+/**
+ * How n tokens, each sent to k experts, are grouped by expert for sparse dispatch (pure host-side bookkeeping).
+ *
+ * <p>The n*k (token, slot) assignments are ordered by expert (stable, so tokens keep their order inside an expert).
+ * {@code order[a]} is the flat assignment {@code token * k + slot} placed at sorted position a; {@code tokenOf[a]} its
+ * token; {@code inverse} undoes the ordering; expert j owns the contiguous slice {@code [offset[j], offset[j] + count[j])}.
+ * Only those slices are computed, so work grows with k, not with the number of experts.
+ */
+public final class RoutingPlan {
+    private final int tokens;
+    private final int k;
+    private final long[] order;
+    private final long[] tokenOf;
+    private final long[] inverse;
+    private final int[] count;
+    private final int[] offset;
+
+    private RoutingPlan(int tokens, int k, long[] order, long[] tokenOf, long[] inverse, int[] count, int[] offset) {
+        this.tokens = tokens;
+        this.k = k;
+        this.order = order;
+        this.tokenOf = tokenOf;
+        this.inverse = inverse;
+        this.count = count;
+        this.offset = offset;
+    }
+
+    /**
+     * Builds the plan from the selected expert ids.
+     *
+     * @param expertIds row-major [tokens, k] expert ids, each in [0, experts)
+     * @param k         experts per token
+     * @param experts   number of experts
+     */
+    public static RoutingPlan of(long[] expertIds, int k, int experts) {
+        if (k < 1 || expertIds.length % k != 0) {
+            throw new IllegalArgumentException("expert id count " + expertIds.length + " is not a multiple of k = " + k);
+        }
+        int n = expertIds.length / k;
+        int[] count = new int[experts];
+        for (long e : expertIds) {
+            if (e < 0 || e >= experts) {
+                throw new IllegalArgumentException("expert id " + e + " outside [0, " + experts + ")");
+            }
+            count[(int) e]++;
+        }
+        int[] offset = new int[experts];
+        for (int j = 1; j < experts; j++) {
+            offset[j] = offset[j - 1] + count[j - 1];
+        }
+        int[] next = offset.clone();
+        long[] order = new long[expertIds.length];
+        long[] tokenOf = new long[expertIds.length];
+        long[] inverse = new long[expertIds.length];
+        for (int a = 0; a < expertIds.length; a++) {
+            int pos = next[(int) expertIds[a]]++;
+            order[pos] = a;
+            tokenOf[pos] = a / k;
+            inverse[a] = pos;
+        }
+        return new RoutingPlan(n, k, order, tokenOf, inverse, count, offset);
+    }
+
+    public int tokens() {
+        return tokens;
+    }
+
+    public int k() {
+        return k;
+    }
+
+    /** Flat (token * k + slot) assignment at each sorted position. */
+    public long[] order() {
+        return order;
+    }
+
+    /** Token index at each sorted position. */
+    public long[] tokenOf() {
+        return tokenOf;
+    }
+
+    /** Sorted position of each flat (token * k + slot) assignment. */
+    public long[] inverse() {
+        return inverse;
+    }
+
+    /** Tokens routed to expert j. */
+    public int count(int j) {
+        return count[j];
+    }
+
+    /** First sorted position owned by expert j. */
+    public int offset(int j) {
+        return offset[j];
+    }
+
+    /** Number of experts. */
+    public int experts() {
+        return count.length;
+    }
+}

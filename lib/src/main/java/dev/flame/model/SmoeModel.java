@@ -1,0 +1,479 @@
+package dev.flame.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import dev.flame.lora.ExpertLora;
+import dev.flame.lora.LoraTarget;
+import dev.flame.model.io.Tensor;
+import dev.flame.rescale.RescalerMode;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * An OLMoE-style sparse mixture-of-experts causal language model on DJL (PyTorch engine), with frozen base weights and
+ * optional per-expert LoRA.
+ *
+ * <pre>
+ *   h = x + Attn(RMSNorm(x))                 q, k RMSNorm over the whole projection output, rotary embeddings
+ *   y = h + s * sum_{j in TopK(p(u), k)} p_j(u) Expert_j(u),  u = RMSNorm(h),  p(u) = softmax(W_router u)
+ *   Expert_j(u) = W_down_j (SiLU(W_gate_j u) * W_up_j u)     each W with its LoRA: W + (alpha/r) B_j A_j
+ * </pre>
+ *
+ * Routing is sparse: each expert runs only on the tokens that selected it (see {@link RoutingPlan}). The selected
+ * probabilities are not renormalised unless the config's {@code norm_topk_prob} is set.
+ *
+ * <p>The model owns the native memory of its weights; {@link #close()} frees it. Every forward pass allocates into a
+ * caller-supplied step manager, so nothing a pass creates outlives that manager.
+ */
+public final class SmoeModel implements AutoCloseable {
+    private final SmoeConfig config;
+    private final NDManager manager;
+    /** Weights in the layout the forward pass multiplies with: [in, out] for every projection. */
+    private final NDArray embed;
+    private final Layer[] layers;
+    private final NDArray finalNorm;
+    private final NDArray lmHeadT;
+    private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
+    private final Map<Integer, NDArray> maskCache = new HashMap<>();
+
+    private static final class Layer {
+        NDArray inNorm;
+        NDArray postNorm;
+        NDArray qT;
+        NDArray kT;
+        NDArray vT;
+        NDArray oT;
+        NDArray qNorm;
+        NDArray kNorm;
+        NDArray routerT;
+        NDArray[] gateT;
+        NDArray[] upT;
+        NDArray[] downT;
+    }
+
+    private SmoeModel(SmoeConfig config, NDManager manager, Map<String, Tensor> w) {
+        this.config = config.validate();
+        this.manager = manager;
+        int d = config.hiddenSize();
+        this.embed = manager.create(w.get("model.embed_tokens.weight").data(), new Shape(config.vocabSize(), d));
+        this.layers = new Layer[config.numHiddenLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            Layer layer = new Layer();
+            layer.inNorm = vector(w, p + "input_layernorm.weight");
+            layer.postNorm = vector(w, p + "post_attention_layernorm.weight");
+            layer.qT = transposed(w, p + "self_attn.q_proj.weight");
+            layer.kT = transposed(w, p + "self_attn.k_proj.weight");
+            layer.vT = transposed(w, p + "self_attn.v_proj.weight");
+            layer.oT = transposed(w, p + "self_attn.o_proj.weight");
+            layer.qNorm = vector(w, p + "self_attn.q_norm.weight");
+            layer.kNorm = vector(w, p + "self_attn.k_norm.weight");
+            layer.routerT = transposed(w, p + "mlp.gate.weight");
+            int n = config.numExperts();
+            layer.gateT = new NDArray[n];
+            layer.upT = new NDArray[n];
+            layer.downT = new NDArray[n];
+            for (int j = 0; j < n; j++) {
+                String e = p + "mlp.experts." + j + ".";
+                layer.gateT[j] = transposed(w, e + "gate_proj.weight");
+                layer.upT[j] = transposed(w, e + "up_proj.weight");
+                layer.downT[j] = transposed(w, e + "down_proj.weight");
+            }
+            layers[i] = layer;
+        }
+        this.finalNorm = vector(w, "model.norm.weight");
+        Tensor head = config.tieWordEmbeddings() && !w.containsKey("lm_head.weight")
+                ? w.get("model.embed_tokens.weight") : w.get("lm_head.weight");
+        this.lmHeadT = transposedOf(head, "lm_head.weight");
+    }
+
+    /** Builds a model from Hugging Face-named tensors (weights [out, in] as in PyTorch). */
+    public static SmoeModel fromTensors(SmoeConfig config, Map<String, Tensor> weights, NDManager parent) {
+        NDManager m = parent.newSubManager();
+        try {
+            return new SmoeModel(config, m, weights);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Random initial weights for pretraining: projections N(0, 0.02^2) (output projections scaled by 1/sqrt(2L)), norm
+     * weights 1.
+     */
+    public static Map<String, Tensor> randomWeights(SmoeConfig c, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        int d = c.hiddenSize();
+        int hd = c.headDim();
+        int qd = c.numAttentionHeads() * hd;
+        int kvd = c.numKeyValueHeads() * hd;
+        double std = 0.02;
+        double outStd = std / Math.sqrt(2.0 * c.numHiddenLayers());
+        w.put("model.embed_tokens.weight", gaussian(rng, std, c.vocabSize(), d));
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            w.put(p + "self_attn.q_proj.weight", gaussian(rng, std, qd, d));
+            w.put(p + "self_attn.k_proj.weight", gaussian(rng, std, kvd, d));
+            w.put(p + "self_attn.v_proj.weight", gaussian(rng, std, kvd, d));
+            w.put(p + "self_attn.o_proj.weight", gaussian(rng, outStd, d, qd));
+            w.put(p + "self_attn.q_norm.weight", ones(qd));
+            w.put(p + "self_attn.k_norm.weight", ones(kvd));
+            w.put(p + "input_layernorm.weight", ones(d));
+            w.put(p + "post_attention_layernorm.weight", ones(d));
+            w.put(p + "mlp.gate.weight", gaussian(rng, std, c.numExperts(), d));
+            for (int j = 0; j < c.numExperts(); j++) {
+                String e = p + "mlp.experts." + j + ".";
+                w.put(e + "gate_proj.weight", gaussian(rng, std, c.intermediateSize(), d));
+                w.put(e + "up_proj.weight", gaussian(rng, std, c.intermediateSize(), d));
+                w.put(e + "down_proj.weight", gaussian(rng, outStd, d, c.intermediateSize()));
+            }
+        }
+        w.put("model.norm.weight", ones(d));
+        if (!c.tieWordEmbeddings()) {
+            w.put("lm_head.weight", gaussian(rng, std, c.vocabSize(), d));
+        }
+        return w;
+    }
+
+    private static Tensor gaussian(SplittableRandom rng, double std, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            // Box-Muller from the seeded generator keeps weights reproducible across JVMs.
+            double u1 = 1.0 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            v[i] = (float) (std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+        }
+        return new Tensor(new long[] {rows, cols}, v);
+    }
+
+    private static Tensor ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return new Tensor(new long[] {n}, v);
+    }
+
+    private NDArray vector(Map<String, Tensor> w, String name) {
+        Tensor t = require(w, name);
+        return manager.create(t.data(), new Shape(t.shape()));
+    }
+
+    private NDArray transposed(Map<String, Tensor> w, String name) {
+        return transposedOf(require(w, name), name);
+    }
+
+    private NDArray transposedOf(Tensor t, String name) {
+        if (t == null) {
+            throw new IllegalArgumentException("weight " + name + " is missing");
+        }
+        int rows = (int) t.shape()[0];
+        int cols = (int) t.shape()[1];
+        float[] src = t.data();
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+        return manager.create(dst, new Shape(cols, rows));
+    }
+
+    private static Tensor require(Map<String, Tensor> w, String name) {
+        Tensor t = w.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("weight " + name + " is missing");
+        }
+        return t;
+    }
+
+    public SmoeConfig config() {
+        return config;
+    }
+
+    /** Copies the weights out in the Hugging Face layout ([out, in] matrices). */
+    public Map<String, Tensor> toTensors() {
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", plain(embed));
+        for (int i = 0; i < layers.length; i++) {
+            Layer layer = layers[i];
+            String p = "model.layers." + i + ".";
+            w.put(p + "self_attn.q_proj.weight", untransposed(layer.qT));
+            w.put(p + "self_attn.k_proj.weight", untransposed(layer.kT));
+            w.put(p + "self_attn.v_proj.weight", untransposed(layer.vT));
+            w.put(p + "self_attn.o_proj.weight", untransposed(layer.oT));
+            w.put(p + "self_attn.q_norm.weight", plain(layer.qNorm));
+            w.put(p + "self_attn.k_norm.weight", plain(layer.kNorm));
+            w.put(p + "input_layernorm.weight", plain(layer.inNorm));
+            w.put(p + "post_attention_layernorm.weight", plain(layer.postNorm));
+            w.put(p + "mlp.gate.weight", untransposed(layer.routerT));
+            for (int j = 0; j < config.numExperts(); j++) {
+                String e = p + "mlp.experts." + j + ".";
+                w.put(e + "gate_proj.weight", untransposed(layer.gateT[j]));
+                w.put(e + "up_proj.weight", untransposed(layer.upT[j]));
+                w.put(e + "down_proj.weight", untransposed(layer.downT[j]));
+            }
+        }
+        w.put("model.norm.weight", plain(finalNorm));
+        if (!config.tieWordEmbeddings()) {
+            w.put("lm_head.weight", untransposed(lmHeadT));
+        }
+        return w;
+    }
+
+    private static Tensor plain(NDArray a) {
+        return new Tensor(a.getShape().getShape(), a.toFloatArray());
+    }
+
+    private static Tensor untransposed(NDArray a) {
+        long[] s = a.getShape().getShape();
+        int rows = (int) s[0];
+        int cols = (int) s[1];
+        float[] src = a.toFloatArray();
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+        return new Tensor(new long[] {cols, rows}, dst);
+    }
+
+    /** Every base weight (for full pretraining; FLAME's fine-tuning keeps them frozen). */
+    public List<NDArray> baseParameters() {
+        List<NDArray> p = new ArrayList<>();
+        p.add(embed);
+        for (Layer l : layers) {
+            p.addAll(List.of(l.inNorm, l.postNorm, l.qT, l.kT, l.vT, l.oT, l.qNorm, l.kNorm, l.routerT));
+            p.addAll(List.of(l.gateT));
+            p.addAll(List.of(l.upT));
+            p.addAll(List.of(l.downT));
+        }
+        p.add(finalNorm);
+        p.add(lmHeadT);
+        return p;
+    }
+
+    /**
+     * One forward pass.
+     *
+     * @param step     manager that receives every array the pass creates
+     * @param batch    token ids, right-padded
+     * @param outputs  flat positions (b * seqLen + t) whose next-token logits are returned
+     * @param routing  the client's top-k, rescaler mode and learned scales
+     * @param lora     expert LoRA or null
+     * @param counts   activation counters to add to, or null
+     * @return logits [outputs.length, vocab]
+     */
+    public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Routing routing, ExpertLora lora,
+                           ActivationCounts counts) {
+        int b = batch.batch();
+        int t = batch.seqLen();
+        int d = config.hiddenSize();
+        if (t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings = "
+                    + config.maxPositionEmbeddings());
+        }
+        NDArray ids = step.create(batch.tokensLong());
+        NDArray x = own(step, embed.get(ids)); // [B*T, d]
+        int[] valid = batch.validPositions();
+        NDArray validIdx = valid.length == b * t ? null : step.create(toLong(valid));
+        NDArray scatterBack = validIdx == null ? null : step.create(batch.validRankOrPad());
+        NDArray zeroRow = validIdx == null ? null : step.zeros(new Shape(1, d));
+        for (int li = 0; li < layers.length; li++) {
+            Layer layer = layers[li];
+            NDArray attn = attention(step, layer, rmsNorm(x, layer.inNorm), b, t);
+            NDArray h = x.add(attn);
+            NDArray u = rmsNorm(h, layer.postNorm);
+            NDArray uv = validIdx == null ? u : u.get(validIdx);
+            NDArray moe = moe(step, li, layer, uv, routing, lora, counts);
+            if (validIdx != null) {
+                moe = moe.concat(zeroRow, 0).get(scatterBack);
+            }
+            x = h.add(moe);
+        }
+        NDArray sel = x.get(step.create(toLong(outputs)));
+        return rmsNorm(sel, finalNorm).matMul(lmHeadT);
+    }
+
+    private NDArray attention(NDManager step, Layer layer, NDArray xn, int b, int t) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        NDArray q = rmsNorm(xn.matMul(layer.qT), layer.qNorm).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
+        NDArray k = rmsNorm(xn.matMul(layer.kT), layer.kNorm).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
+        NDArray v = xn.matMul(layer.vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
+        NDArray[] rope = rope(t);
+        q = applyRope(q, rope[0], rope[1], hd);
+        k = applyRope(k, rope[0], rope[1], hd);
+        if (kvHeads < heads) {
+            int rep = heads / kvHeads;
+            k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
+            v = v.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
+        }
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(mask(t));
+        NDArray ctx = scores.softmax(-1).matMul(v); // [B, H, T, hd]
+        return ctx.transpose(0, 2, 1, 3).reshape(b * t, heads * hd).matMul(layer.oT);
+    }
+
+    /** Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]. */
+    private static NDArray applyRope(NDArray x, NDArray cos, NDArray sin, int hd) {
+        NDArray x1 = x.get(new NDIndex("..., :" + hd / 2));
+        NDArray x2 = x.get(new NDIndex("..., " + hd / 2 + ":"));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private NDArray[] rope(int t) {
+        return ropeCache.computeIfAbsent(t, len -> {
+            int hd = config.headDim();
+            float[] cos = new float[len * hd];
+            float[] sin = new float[len * hd];
+            for (int p = 0; p < len; p++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / hd);
+                    double angle = p * invFreq;
+                    cos[p * hd + i] = (float) Math.cos(angle);
+                    cos[p * hd + i + hd / 2] = (float) Math.cos(angle);
+                    sin[p * hd + i] = (float) Math.sin(angle);
+                    sin[p * hd + i + hd / 2] = (float) Math.sin(angle);
+                }
+            }
+            return new NDArray[] {manager.create(cos, new Shape(len, hd)), manager.create(sin, new Shape(len, hd))};
+        });
+    }
+
+    private NDArray mask(int t) {
+        return maskCache.computeIfAbsent(t, len -> {
+            float[] m = new float[len * len];
+            for (int i = 0; i < len; i++) {
+                for (int j = i + 1; j < len; j++) {
+                    m[i * len + j] = -1e9f;
+                }
+            }
+            return manager.create(m, new Shape(len, len));
+        });
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray var = x.square().mean(new int[] {-1}, true);
+        return x.mul(var.add(config.rmsNormEps()).sqrt().pow(-1)).mul(weight);
+    }
+
+    /**
+     * The sparse MoE block on n valid tokens u [n, d]: router softmax over all experts, top-k, dispatch of each token
+     * to its experts only, gate-weighted sum, rescaling.
+     */
+    private NDArray moe(NDManager step, int li, Layer layer, NDArray u, Routing routing, ExpertLora lora,
+                        ActivationCounts counts) {
+        int k = routing.k();
+        int bigK = config.numExpertsPerTok();
+        int n = (int) u.getShape().get(0);
+        int d = config.hiddenSize();
+        NDArray probs = u.matMul(layer.routerT).softmax(-1); // [n, N]
+        boolean massRatio = routing.mode() == RescalerMode.MASS_RATIO && k < bigK;
+        NDList top = probs.topK(massRatio ? bigK : k, -1, true, true);
+        NDArray gates = top.get(0);
+        NDArray ids = top.get(1);
+        NDArray perTokenScale = null;
+        if (massRatio) {
+            NDArray massK = gates.sum(new int[] {-1}, true);
+            gates = gates.get(new NDIndex(":, :" + k));
+            ids = ids.get(new NDIndex(":, :" + k));
+            perTokenScale = massK.div(gates.sum(new int[] {-1}, true));
+        }
+        if (config.normTopkProb()) {
+            gates = gates.div(gates.sum(new int[] {-1}, true));
+        }
+        RoutingPlan plan = RoutingPlan.of(ids.toLongArray(), k, config.numExperts());
+        if (counts != null) {
+            counts.add(li, plan);
+        }
+        NDArray xs = u.get(step.create(plan.tokenOf())); // [n*k, d], grouped by expert
+        NDArray gs = gates.reshape(n * k).get(step.create(plan.order())).reshape(n * k, 1);
+        List<NDArray> outs = new ArrayList<>();
+        for (int j = 0; j < config.numExperts(); j++) {
+            int c = plan.count(j);
+            if (c == 0) {
+                continue;
+            }
+            NDArray xj = xs.get(new NDIndex(plan.offset(j) + ":" + (plan.offset(j) + c)));
+            outs.add(expert(step, li, layer, j, xj, lora));
+        }
+        NDArray y = concat(outs).mul(gs);
+        NDArray moe = y.get(step.create(plan.inverse())).reshape(n, k, d).sum(new int[] {1});
+        if (perTokenScale != null) {
+            moe = moe.mul(perTokenScale);
+        } else if (routing.mode() == RescalerMode.LEARNED && k < bigK && routing.learnedScale() != null) {
+            moe = moe.mul(own(step, routing.learnedScale().get(li)));
+        } else {
+            double s = routing.mode().fixedFactor(k, bigK);
+            if (s != 1.0) {
+                moe = moe.mul(s);
+            }
+        }
+        return moe;
+    }
+
+    private static NDArray concat(List<NDArray> parts) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        return NDArrays.concat(new NDList(parts), 0);
+    }
+
+    /** Expert_j(x) = down(SiLU(gate(x)) * up(x)), each projection with its LoRA if present. */
+    private NDArray expert(NDManager step, int li, Layer layer, int j, NDArray x, ExpertLora lora) {
+        NDArray g = project(step, x, layer.gateT[j], lora, li, LoraTarget.GATE, j);
+        NDArray up = project(step, x, layer.upT[j], lora, li, LoraTarget.UP, j);
+        NDArray h = Activation.sigmoid(g).mul(g).mul(up);
+        return project(step, h, layer.downT[j], lora, li, LoraTarget.DOWN, j);
+    }
+
+    /** x W^T + (alpha/r) (x A^T) B^T. */
+    private static NDArray project(NDManager step, NDArray x, NDArray wT, ExpertLora lora, int li, LoraTarget t,
+                                   int j) {
+        NDArray y = x.matMul(wT);
+        if (lora == null || !lora.has(t)) {
+            return y;
+        }
+        NDArray a = own(step, lora.a(li, t).get(j)); // [r, d_in]
+        NDArray b = own(step, lora.b(li, t).get(j)); // [d_out, r]
+        return y.add(x.matMul(a.transpose()).matMul(b.transpose()).mul(lora.scaling()));
+    }
+
+    private static NDArray own(NDManager step, NDArray a) {
+        a.attach(step);
+        return a;
+    }
+
+    private static long[] toLong(int[] v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SmoeModel[layers=" + config.numHiddenLayers() + ", hidden=" + config.hiddenSize() + ", experts="
+                + config.numExperts() + ", top-" + config.numExpertsPerTok() + ", expert width="
+                + config.intermediateSize() + ", vocab=" + config.vocabSize() + "]";
+    }
+}

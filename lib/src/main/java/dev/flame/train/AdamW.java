@@ -1,0 +1,85 @@
+package dev.flame.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AdamW with decoupled weight decay, updating parameters in place:
+ * <pre>
+ *   m = b1 m + (1 - b1) g          v = b2 v + (1 - b2) g^2
+ *   p = p - lr * wd * p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ * </pre>
+ * Moments live in the parameters' manager; temporaries live in a scratch manager closed after every step, and
+ * gradients are zeroed after they are used.
+ */
+public final class AdamW {
+    private final List<NDArray> params;
+    private final List<NDArray> m = new ArrayList<>();
+    private final List<NDArray> v = new ArrayList<>();
+    private final double lr;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private int t;
+
+    public AdamW(List<NDArray> params, double lr, double weightDecay) {
+        this(params, lr, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    public AdamW(List<NDArray> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        if (!(lr > 0)) {
+            throw new IllegalArgumentException("learning rate = " + lr + " must be positive");
+        }
+        if (weightDecay < 0) {
+            throw new IllegalArgumentException("weight decay = " + weightDecay + " must be >= 0");
+        }
+        this.params = List.copyOf(params);
+        this.lr = lr;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        for (NDArray p : this.params) {
+            m.add(p.zerosLike());
+            v.add(p.zerosLike());
+        }
+    }
+
+    /** Applies one update from the accumulated gradients, then zeroes them. */
+    public void step(NDManager parent) {
+        t++;
+        double bc1 = 1 - Math.pow(beta1, t);
+        double bc2 = Math.sqrt(1 - Math.pow(beta2, t));
+        try (NDManager s = parent.newSubManager()) {
+            for (int i = 0; i < params.size(); i++) {
+                NDArray p = params.get(i);
+                NDArray g = own(s, p.getGradient());
+                NDArray mi = m.get(i);
+                NDArray vi = v.get(i);
+                mi.muli(beta1).addi(g.mul(1 - beta1));
+                vi.muli(beta2).addi(g.square().mul(1 - beta2));
+                NDArray denom = own(s, vi.sqrt()).div(bc2).add(eps);
+                NDArray update = own(s, mi.div(denom)).mul(lr / bc1);
+                if (weightDecay > 0) {
+                    p.muli(1 - lr * weightDecay);
+                }
+                p.subi(update);
+                g.muli(0);
+            }
+        }
+    }
+
+    private static NDArray own(NDManager s, NDArray a) {
+        a.attach(s);
+        return a;
+    }
+
+    /** Steps taken so far. */
+    public int steps() {
+        return t;
+    }
+}
