@@ -1,5 +1,7 @@
 package dev.flame.accounting;
 
+import dev.flame.lora.LoraTarget;
+
 import dev.flame.model.SmoeConfig;
 
 import java.util.Arrays;
@@ -24,20 +26,20 @@ import java.util.stream.Collectors;
  * @param expertTargets expert projections that carry an adapter (may be empty)
  * @param attention     whether q, k, v, o carry an adapter
  */
-public record LoraSpec(int rank, Set<ExpertProjection> expertTargets, boolean attention) {
+public record LoraSpec(int rank, Set<LoraTarget> expertTargets, boolean attention) {
 
     /** Validates and stores an unmodifiable copy of the targets. */
     public LoraSpec {
         if (rank < 0) {
             throw new IllegalArgumentException("LoRA rank = " + rank + " must be >= 0");
         }
-        expertTargets = expertTargets.isEmpty() ? Collections.unmodifiableSet(EnumSet.noneOf(ExpertProjection.class))
+        expertTargets = expertTargets.isEmpty() ? Collections.unmodifiableSet(EnumSet.noneOf(LoraTarget.class))
                 : Collections.unmodifiableSet(EnumSet.copyOf(expertTargets));
     }
 
     /** The default placement: rank {@code rank} on gate, up and down of every expert, attention off. */
     public static LoraSpec experts(int rank) {
-        return new LoraSpec(rank, EnumSet.allOf(ExpertProjection.class), false);
+        return new LoraSpec(rank, EnumSet.allOf(LoraTarget.class), false);
     }
 
     /**
@@ -45,8 +47,8 @@ public record LoraSpec(int rank, Set<ExpertProjection> expertTargets, boolean at
      * etc.), attention as given.
      */
     public static LoraSpec of(int rank, Set<String> expertTargets, boolean attention) {
-        Set<ExpertProjection> targets = expertTargets.stream().map(ExpertProjection::parse)
-                .collect(Collectors.toCollection(() -> EnumSet.noneOf(ExpertProjection.class)));
+        Set<LoraTarget> targets = expertTargets.stream().map(LoraTarget::parse)
+                .collect(Collectors.toCollection(() -> EnumSet.noneOf(LoraTarget.class)));
         return new LoraSpec(rank, targets, attention);
     }
 
@@ -63,7 +65,7 @@ public record LoraSpec(int rank, Set<ExpertProjection> expertTargets, boolean at
     /** Values of one expert's adapters: {@code r * sum over targets p of (d_in(p) + d_out(p))}. */
     public long perExpertParameters(SmoeConfig config) {
         long widths = 0;
-        for (ExpertProjection p : expertTargets) {
+        for (LoraTarget p : expertTargets) {
             widths += (long) p.inDim(config) + p.outDim(config);
         }
         return rank * widths;
@@ -101,7 +103,7 @@ public record LoraSpec(int rank, Set<ExpertProjection> expertTargets, boolean at
     /** A short description, e.g. {@code "r=16 experts[gate,up,down] attention=off"}. */
     @Override
     public String toString() {
-        String targets = Arrays.stream(ExpertProjection.values()).filter(expertTargets::contains)
+        String targets = Arrays.stream(LoraTarget.values()).filter(expertTargets::contains)
                 .map(p -> p.name().toLowerCase(java.util.Locale.ROOT)).collect(Collectors.joining(","));
         return "r=" + rank + " experts[" + targets + "] attention=" + (attention ? "on" : "off");
     }

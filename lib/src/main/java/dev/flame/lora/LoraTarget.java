@@ -1,9 +1,20 @@
 package dev.flame.lora;
 
-/** The projections of a SwiGLU expert that can carry a LoRA: {@code Expert(u) = down(SiLU(gate(u)) * up(u))}. */
+import dev.flame.model.SmoeConfig;
+
+import java.util.Locale;
+
+/**
+ * The three projections of a SwiGLU expert, {@code Expert(u) = W_down (SiLU(W_gate u) * W_up u)}, that can carry a LoRA
+ * adapter. Widths: gate and up map {@code hidden_size -> intermediate_size}, down maps {@code intermediate_size ->
+ * hidden_size}.
+ */
 public enum LoraTarget {
+    /** {@code gate_proj}: d -> I. */
     GATE("gate_proj"),
+    /** {@code up_proj}: d -> I. */
     UP("up_proj"),
+    /** {@code down_proj}: I -> d. */
     DOWN("down_proj");
 
     private final String hfName;
@@ -12,8 +23,33 @@ public enum LoraTarget {
         this.hfName = hfName;
     }
 
-    /** The projection's name in a Hugging Face checkpoint ({@code gate_proj}, {@code up_proj}, {@code down_proj}). */
+    /** The Hugging Face module name, e.g. {@code "gate_proj"} in {@code mlp.experts.{j}.gate_proj}. */
     public String hfName() {
         return hfName;
+    }
+
+    /** Input width d_in: {@code hidden_size} for gate and up, {@code intermediate_size} for down. */
+    public int inDim(SmoeConfig config) {
+        return this == DOWN ? config.intermediateSize() : config.hiddenSize();
+    }
+
+    /** Output width d_out: {@code intermediate_size} for gate and up, {@code hidden_size} for down. */
+    public int outDim(SmoeConfig config) {
+        return this == DOWN ? config.hiddenSize() : config.intermediateSize();
+    }
+
+    /**
+     * Parses {@code "gate"}, {@code "up"}, {@code "down"} or their Hugging Face names {@code "gate_proj"} etc., ignoring
+     * case; throws {@link IllegalArgumentException} for anything else.
+     */
+    public static LoraTarget parse(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        for (LoraTarget p : values()) {
+            if (n.equals(p.hfName) || n.equals(p.name().toLowerCase(Locale.ROOT))) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("expert projection '" + name + "' must be one of gate, up, down"
+                + " (or gate_proj, up_proj, down_proj)");
     }
 }

@@ -1,5 +1,7 @@
 package dev.flame.accounting;
 
+import dev.flame.lora.LoraTarget;
+
 import dev.flame.model.SmoeConfig;
 import org.junit.jupiter.api.Test;
 
@@ -164,7 +166,7 @@ class FlopsModelTest {
         assertThrows(IllegalArgumentException.class, () -> model.forward(1, -1, 3));
         assertThrows(IllegalArgumentException.class, () -> LoraSpec.experts(-1));
         assertThrows(IllegalArgumentException.class, () -> LoraSpec.of(2, Set.of("qkv"), false));
-        assertEquals(EnumSet.of(ExpertProjection.GATE, ExpertProjection.UP),
+        assertEquals(EnumSet.of(LoraTarget.GATE, LoraTarget.UP),
                 LoraSpec.of(2, Set.of("gate", "UP_PROJ"), false).expertTargets());
     }
 }
