@@ -150,7 +150,7 @@ public final class HfCheckpoint {
         try {
             root = Json.HEADER_READER.readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
-            throw new CheckpointException("Config " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new CheckpointException("Config " + file + " is not valid JSON: " + e.getOriginalMessage() + ".", e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointException("Config " + file + " is not a JSON object.");
@@ -193,7 +193,7 @@ public final class HfCheckpoint {
             config = Json.MAPPER.treeToValue(cfg, SmoeConfig.class);
         } catch (JsonProcessingException e) {
             throw new CheckpointException("Config " + file + " cannot be read as an OLMoE config: "
-                    + e.getOriginalMessage(), e);
+                    + e.getOriginalMessage() + ".", e);
         }
         try {
             return config.validate();

@@ -94,7 +94,7 @@ public final class SafeTensorsFile implements Closeable {
             root = Json.HEADER_READER.readTree(headerBuf.array());
         } catch (JsonProcessingException e) {
             throw new SafeTensorsException("Safetensors file " + path + " has a header that is not valid JSON: "
-                    + e.getOriginalMessage(), e);
+                    + e.getOriginalMessage() + ".", e);
         }
         if (root == null || !root.isObject()) {
             throw new SafeTensorsException("Safetensors file " + path + " has a header that is not a JSON object (found "

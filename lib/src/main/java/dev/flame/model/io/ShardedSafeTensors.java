@@ -117,7 +117,7 @@ public final class ShardedSafeTensors implements Closeable {
         try {
             root = Json.HEADER_READER.readTree(Files.readAllBytes(indexPath));
         } catch (JsonProcessingException e) {
-            throw new SafeTensorsException("Index " + indexPath + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new SafeTensorsException("Index " + indexPath + " is not valid JSON: " + e.getOriginalMessage() + ".", e);
         }
         if (root == null || !root.isObject()) {
             throw new SafeTensorsException("Index " + indexPath + " is not a JSON object.");
