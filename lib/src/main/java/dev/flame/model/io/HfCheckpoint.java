@@ -233,6 +233,7 @@ public final class HfCheckpoint {
      *
      * @throws CheckpointException listing the missing, unexpected and wrongly shaped tensors
      * @throws SafeTensorsException if the weight files are malformed
+     * @throws IllegalArgumentException if {@code config} itself fails {@link SmoeConfig#validate()}
      */
     public static Map<String, Tensor> read(Path dir, SmoeConfig config) throws IOException {
         config.validate();

@@ -314,13 +314,20 @@ public final class ShardedSafeTensors implements Closeable {
         }
     }
 
-    /** Shard file names listed by an existing index, read leniently (an unreadable index lists nothing). */
+    /**
+     * The {@code .safetensors} shard names listed by an existing index, read leniently (an unreadable index lists
+     * nothing).
+     */
     private static Set<String> staleShards(Path dir) {
         Set<String> out = new LinkedHashSet<>();
         try {
             Path indexPath = dir.resolve(INDEX_FILE);
             if (Files.exists(indexPath)) {
-                out.addAll(readIndex(indexPath).weightMap().values());
+                for (String shard : readIndex(indexPath).weightMap().values()) {
+                    if (shard.endsWith(".safetensors")) { // never let an odd index delete config.json or the like
+                        out.add(shard);
+                    }
+                }
             }
         } catch (IOException | RuntimeException e) {
             // an unreadable old index only means that its shards are not cleaned up
