@@ -212,11 +212,22 @@ class SafeTensorsTest {
     void truncatedData() throws IOException {
         Path p = dir.resolve("trunc.safetensors");
         SafeTensors.write(p, sample(), null, DType.F32);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-            ch.truncate(ch.size() - 10);
+        try (SafeTensorsFile f = SafeTensors.open(p)) {
+            truncate(p, 10);
+            // truncated after opening: caught when the tensor is read
+            SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> f.read("c.weight"));
+            assertTrue(e.getMessage().contains("'c.weight'") && e.getMessage().contains("truncated"), e.getMessage());
         }
-        String m = message(p);
+        // truncated before opening: caught by open, before any data is read
+        SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(p).close());
+        String m = e.getMessage();
         assertTrue(m.contains("trunc.safetensors") && m.contains("'c.weight'") && m.contains("truncated"), m);
+    }
+
+    private static void truncate(Path p, long bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - bytes);
+        }
     }
 
     @Test
