@@ -1,5 +1,8 @@
 package dev.flame.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * How n tokens, each sent to k experts, are grouped by expert for sparse dispatch (pure host-side bookkeeping).
  *
@@ -16,6 +19,7 @@ public final class RoutingPlan {
     private final long[] inverse;
     private final int[] count;
     private final int[] offset;
+    private long[] rowOf;
 
     private RoutingPlan(int tokens, int k, long[] order, long[] tokenOf, long[] inverse, int[] count, int[] offset) {
         this.tokens = tokens;
@@ -99,5 +103,63 @@ public final class RoutingPlan {
     /** Number of experts. */
     public int experts() {
         return count.length;
+    }
+
+    /**
+     * A group of experts computed together as one batched matrix product over a padded [experts, capacity, d] block.
+     *
+     * @param experts   expert ids of the group
+     * @param capacity  rows per expert: the largest token count in the group
+     * @param tokenRows for each of the experts.length * capacity rows, the token it holds, or {@link #tokens()} (a zero
+     *                  row) for padding
+     */
+    public record Group(long[] experts, int capacity, long[] tokenRows) {
+    }
+
+    /**
+     * Packs the active experts into at most {@code maxGroups} groups of similar load, so that each group runs as one
+     * batched product padded only to its own largest load. Experts are sorted by load (descending) and cut into
+     * consecutive groups; with k = 1 or k = K alike, padding stays small while the number of native calls stays
+     * independent of the number of experts.
+     */
+    public List<Group> groups(int maxGroups) {
+        Integer[] active = java.util.stream.IntStream.range(0, count.length).filter(j -> count[j] > 0).boxed()
+                .sorted((x, y) -> count[y] != count[x] ? Integer.compare(count[y], count[x]) : Integer.compare(x, y))
+                .toArray(Integer[]::new);
+        int g = Math.max(1, Math.min(maxGroups, active.length));
+        List<Group> out = new ArrayList<>(g);
+        rowOf = new long[order.length];
+        long base = 0;
+        for (int gi = 0; gi < g; gi++) {
+            int from = gi * active.length / g;
+            int to = (gi + 1) * active.length / g;
+            int cap = count[active[from]];
+            long[] experts = new long[to - from];
+            long[] rows = new long[(to - from) * cap];
+            java.util.Arrays.fill(rows, tokens);
+            for (int s = 0; s < to - from; s++) {
+                int e = active[from + s];
+                experts[s] = e;
+                for (int i = 0; i < count[e]; i++) {
+                    int sorted = offset[e] + i;
+                    rows[s * cap + i] = tokenOf[sorted];
+                    rowOf[(int) order[sorted]] = base + (long) s * cap + i;
+                }
+            }
+            base += rows.length;
+            out.add(new Group(experts, cap, rows));
+        }
+        return out;
+    }
+
+    /**
+     * After {@link #groups(int)}: for each flat (token * k + slot) assignment, its row in the concatenation of the
+     * groups' outputs.
+     */
+    public long[] rowOfAssignment() {
+        if (rowOf == null) {
+            throw new IllegalStateException("call groups(...) first");
+        }
+        return rowOf;
     }
 }

@@ -45,6 +45,7 @@ public final class SmoeModel implements AutoCloseable {
     private final NDArray lmHeadT;
     private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
     private final Map<Integer, NDArray> maskCache = new HashMap<>();
+    private int dispatchGroups = 1;
 
     private static final class Layer {
         NDArray inNorm;
@@ -56,9 +57,10 @@ public final class SmoeModel implements AutoCloseable {
         NDArray qNorm;
         NDArray kNorm;
         NDArray routerT;
-        NDArray[] gateT;
-        NDArray[] upT;
-        NDArray[] downT;
+        /** Stacked expert weights: gate and up [N, d, I], down [N, I, d]. */
+        NDArray gateT;
+        NDArray upT;
+        NDArray downT;
     }
 
     private SmoeModel(SmoeConfig config, NDManager manager, Map<String, Tensor> w) {
@@ -79,16 +81,9 @@ public final class SmoeModel implements AutoCloseable {
             layer.qNorm = vector(w, p + "self_attn.q_norm.weight");
             layer.kNorm = vector(w, p + "self_attn.k_norm.weight");
             layer.routerT = transposed(w, p + "mlp.gate.weight");
-            int n = config.numExperts();
-            layer.gateT = new NDArray[n];
-            layer.upT = new NDArray[n];
-            layer.downT = new NDArray[n];
-            for (int j = 0; j < n; j++) {
-                String e = p + "mlp.experts." + j + ".";
-                layer.gateT[j] = transposed(w, e + "gate_proj.weight");
-                layer.upT[j] = transposed(w, e + "up_proj.weight");
-                layer.downT[j] = transposed(w, e + "down_proj.weight");
-            }
+            layer.gateT = stackedTransposed(w, p, "gate_proj");
+            layer.upT = stackedTransposed(w, p, "up_proj");
+            layer.downT = stackedTransposed(w, p, "down_proj");
             layers[i] = layer;
         }
         this.finalNorm = vector(w, "model.norm.weight");
@@ -169,6 +164,31 @@ public final class SmoeModel implements AutoCloseable {
         return manager.create(t.data(), new Shape(t.shape()));
     }
 
+    /** Experts' [out, in] matrices of one projection, transposed and stacked into [N, in, out]. */
+    private NDArray stackedTransposed(Map<String, Tensor> w, String layerPrefix, String proj) {
+        int n = config.numExperts();
+        float[] all = null;
+        int rows = 0;
+        int cols = 0;
+        for (int j = 0; j < n; j++) {
+            String name = layerPrefix + "mlp.experts." + j + "." + proj + ".weight";
+            Tensor t = require(w, name);
+            rows = (int) t.shape()[0];
+            cols = (int) t.shape()[1];
+            if (all == null) {
+                all = new float[n * rows * cols];
+            }
+            float[] src = t.data();
+            int base = j * rows * cols;
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    all[base + c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+        return manager.create(all, new Shape(n, cols, rows));
+    }
+
     private NDArray transposed(Map<String, Tensor> w, String name) {
         return transposedOf(require(w, name), name);
     }
@@ -201,6 +221,17 @@ public final class SmoeModel implements AutoCloseable {
         return config;
     }
 
+    /**
+     * How many load-sorted expert groups the sparse dispatch uses (default 1): more groups pad less but make more
+     * native calls. Results do not depend on it.
+     */
+    public void setDispatchGroups(int groups) {
+        if (groups < 1) {
+            throw new IllegalArgumentException("dispatch groups = " + groups + " must be at least 1");
+        }
+        this.dispatchGroups = groups;
+    }
+
     /** Copies the weights out in the Hugging Face layout ([out, in] matrices). */
     public Map<String, Tensor> toTensors() {
         Map<String, Tensor> w = new LinkedHashMap<>();
@@ -217,11 +248,16 @@ public final class SmoeModel implements AutoCloseable {
             w.put(p + "input_layernorm.weight", plain(layer.inNorm));
             w.put(p + "post_attention_layernorm.weight", plain(layer.postNorm));
             w.put(p + "mlp.gate.weight", untransposed(layer.routerT));
+            float[] g = layer.gateT.toFloatArray();
+            float[] u = layer.upT.toFloatArray();
+            float[] dn = layer.downT.toFloatArray();
+            int d = config.hiddenSize();
+            int im = config.intermediateSize();
             for (int j = 0; j < config.numExperts(); j++) {
                 String e = p + "mlp.experts." + j + ".";
-                w.put(e + "gate_proj.weight", untransposed(layer.gateT[j]));
-                w.put(e + "up_proj.weight", untransposed(layer.upT[j]));
-                w.put(e + "down_proj.weight", untransposed(layer.downT[j]));
+                w.put(e + "gate_proj.weight", untransposed(g, j * d * im, d, im));
+                w.put(e + "up_proj.weight", untransposed(u, j * d * im, d, im));
+                w.put(e + "down_proj.weight", untransposed(dn, j * d * im, im, d));
             }
         }
         w.put("model.norm.weight", plain(finalNorm));
@@ -237,13 +273,15 @@ public final class SmoeModel implements AutoCloseable {
 
     private static Tensor untransposed(NDArray a) {
         long[] s = a.getShape().getShape();
-        int rows = (int) s[0];
-        int cols = (int) s[1];
-        float[] src = a.toFloatArray();
-        float[] dst = new float[src.length];
+        return untransposed(a.toFloatArray(), 0, (int) s[0], (int) s[1]);
+    }
+
+    /** The [rows, cols] block at offset, transposed into a [cols, rows] tensor. */
+    private static Tensor untransposed(float[] src, int offset, int rows, int cols) {
+        float[] dst = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                dst[c * rows + r] = src[r * cols + c];
+                dst[c * rows + r] = src[offset + r * cols + c];
             }
         }
         return new Tensor(new long[] {cols, rows}, dst);
@@ -255,9 +293,7 @@ public final class SmoeModel implements AutoCloseable {
         p.add(embed);
         for (Layer l : layers) {
             p.addAll(List.of(l.inNorm, l.postNorm, l.qT, l.kT, l.vT, l.oT, l.qNorm, l.kNorm, l.routerT));
-            p.addAll(List.of(l.gateT));
-            p.addAll(List.of(l.upT));
-            p.addAll(List.of(l.downT));
+            p.addAll(List.of(l.gateT, l.upT, l.downT));
         }
         p.add(finalNorm);
         p.add(lmHeadT);
@@ -366,8 +402,9 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray var = x.square().mean(new int[] {-1}, true);
-        return x.mul(var.add(config.rmsNormEps()).sqrt().pow(-1)).mul(weight);
+        // rms = sqrt(mean(x^2) + eps); y = x / rms * w
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt();
+        return x.div(rms).mul(weight);
     }
 
     /**
@@ -399,19 +436,16 @@ public final class SmoeModel implements AutoCloseable {
         if (counts != null) {
             counts.add(li, plan);
         }
-        NDArray xs = u.get(step.create(plan.tokenOf())); // [n*k, d], grouped by expert
-        NDArray gs = gates.reshape(n * k).get(step.create(plan.order())).reshape(n * k, 1);
+        NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
         List<NDArray> outs = new ArrayList<>();
-        for (int j = 0; j < config.numExperts(); j++) {
-            int c = plan.count(j);
-            if (c == 0) {
-                continue;
-            }
-            NDArray xj = xs.get(new NDIndex(plan.offset(j) + ":" + (plan.offset(j) + c)));
-            outs.add(expert(step, li, layer, j, xj, lora));
+        for (RoutingPlan.Group group : plan.groups(dispatchGroups)) {
+            int e = group.experts().length;
+            NDArray xg = padded.get(step.create(group.tokenRows())).reshape(e, group.capacity(), d);
+            NDArray sel = isAllInOrder(group.experts()) ? null : step.create(group.experts());
+            outs.add(experts(step, li, layer, sel, xg, lora).reshape(e * group.capacity(), d));
         }
-        NDArray y = concat(outs).mul(gs);
-        NDArray moe = y.get(step.create(plan.inverse())).reshape(n, k, d).sum(new int[] {1});
+        NDArray y = concat(outs).get(step.create(plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
+        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
         if (perTokenScale != null) {
             moe = moe.mul(perTokenScale);
         } else if (routing.mode() == RescalerMode.LEARNED && k < bigK && routing.learnedScale() != null) {
@@ -432,24 +466,45 @@ public final class SmoeModel implements AutoCloseable {
         return NDArrays.concat(new NDList(parts), 0);
     }
 
-    /** Expert_j(x) = down(SiLU(gate(x)) * up(x)), each projection with its LoRA if present. */
-    private NDArray expert(NDManager step, int li, Layer layer, int j, NDArray x, ExpertLora lora) {
-        NDArray g = project(step, x, layer.gateT[j], lora, li, LoraTarget.GATE, j);
-        NDArray up = project(step, x, layer.upT[j], lora, li, LoraTarget.UP, j);
-        NDArray h = Activation.sigmoid(g).mul(g).mul(up);
-        return project(step, h, layer.downT[j], lora, li, LoraTarget.DOWN, j);
+    private boolean isAllInOrder(long[] experts) {
+        if (experts.length != config.numExperts()) {
+            return false;
+        }
+        for (int j = 0; j < experts.length; j++) {
+            if (experts[j] != j) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** x W^T + (alpha/r) (x A^T) B^T. */
-    private static NDArray project(NDManager step, NDArray x, NDArray wT, ExpertLora lora, int li, LoraTarget t,
-                                   int j) {
-        NDArray y = x.matMul(wT);
+    /**
+     * A group of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), each
+     * projection with its LoRA if present.
+     *
+     * @param sel expert ids of the group, or null when the group is every expert in order
+     */
+    private NDArray experts(NDManager step, int li, Layer layer, NDArray sel, NDArray x, ExpertLora lora) {
+        NDArray g = project(step, x, layer.gateT, sel, lora, li, LoraTarget.GATE);
+        NDArray up = project(step, x, layer.upT, sel, lora, li, LoraTarget.UP);
+        NDArray h = Activation.sigmoid(g).mul(g).mul(up);
+        return project(step, h, layer.downT, sel, lora, li, LoraTarget.DOWN);
+    }
+
+    /** Batched over the group's experts: x W_j^T + (alpha/r) (x A_j^T) B_j^T. */
+    private static NDArray project(NDManager step, NDArray x, NDArray stackedT, NDArray sel, ExpertLora lora,
+                                   int li, LoraTarget t) {
+        NDArray y = x.matMul(pick(step, stackedT, sel));
         if (lora == null || !lora.has(t)) {
             return y;
         }
-        NDArray a = own(step, lora.a(li, t).get(j)); // [r, d_in]
-        NDArray b = own(step, lora.b(li, t).get(j)); // [d_out, r]
-        return y.add(x.matMul(a.transpose()).matMul(b.transpose()).mul(lora.scaling()));
+        NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
+        NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
+        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.transpose(0, 2, 1)).mul(lora.scaling()));
+    }
+
+    private static NDArray pick(NDManager step, NDArray stacked, NDArray sel) {
+        return sel == null ? stacked : own(step, stacked.get(sel));
     }
 
     private static NDArray own(NDManager step, NDArray a) {
