@@ -1,0 +1,25 @@
+package dev.flame.fed;
+
+/**
+ * One client's part of a round, as reported.
+ *
+ * @param clientId         the client
+ * @param k                experts activated per token
+ * @param numExamples      |D_i|
+ * @param loss             mean training loss over the round's local steps (NaN if it failed)
+ * @param lossCurve        training loss at every local step
+ * @param activationCounts a_i^{l,j} [layer][expert]
+ * @param flops            analytic training FLOPs of the client's local work this round
+ * @param bytesDown        bytes sent to the client
+ * @param bytesUp          bytes sent back by the client
+ * @param seconds          wall time of its local training
+ * @param error            why the client's update was left out, or null
+ */
+public record ClientReport(int clientId, int k, int numExamples, double loss, double[] lossCurve,
+                           long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
+                           String error) {
+    /** Whether the update took part in aggregation. */
+    public boolean ok() {
+        return error == null;
+    }
+}

@@ -1,0 +1,16 @@
+package dev.flame.fed;
+
+import dev.flame.eval.EvalReport;
+
+import java.util.List;
+
+/**
+ * Everything one federated round did.
+ *
+ * @param round   1-based round index
+ * @param clients the sampled clients' reports
+ * @param eval    the global model's evaluation after aggregation
+ * @param seconds wall time of the whole round
+ */
+public record RoundReport(int round, List<ClientReport> clients, EvalReport eval, double seconds) {
+}
