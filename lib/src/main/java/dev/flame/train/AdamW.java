@@ -19,7 +19,7 @@ public final class AdamW {
     private final List<NDArray> params;
     private final List<NDArray> m = new ArrayList<>();
     private final List<NDArray> v = new ArrayList<>();
-    private final double lr;
+    private double lr;
     private final double beta1;
     private final double beta2;
     private final double eps;
@@ -76,6 +76,14 @@ public final class AdamW {
     private static NDArray own(NDManager s, NDArray a) {
         a.attach(s);
         return a;
+    }
+
+    /** Changes the learning rate for the following steps (for schedules). */
+    public void setLearningRate(double lr) {
+        if (!(lr > 0)) {
+            throw new IllegalArgumentException("learning rate = " + lr + " must be positive");
+        }
+        this.lr = lr;
     }
 
     /** Steps taken so far. */

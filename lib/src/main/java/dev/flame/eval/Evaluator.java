@@ -1,0 +1,163 @@
+package dev.flame.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.flame.data.Batches;
+import dev.flame.data.Example;
+import dev.flame.data.PackedBatch;
+import dev.flame.lora.ExpertLora;
+import dev.flame.lora.LoraState;
+import dev.flame.model.Routing;
+import dev.flame.model.SmoeModel;
+import dev.flame.model.TokenBatch;
+import dev.flame.rescale.RescalerMode;
+import dev.flame.train.Losses;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Evaluates a model (base plus optional LoRA) on held-out examples: exact match of greedy-decoded answers (the whole
+ * answer including its end token must be reproduced) and the teacher-forced answer-token cross-entropy.
+ */
+public final class Evaluator {
+    private final int batchSize;
+
+    public Evaluator(int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("evaluation batch size = " + batchSize + " must be positive");
+        }
+        this.batchSize = batchSize;
+    }
+
+    /** Accuracy and loss of one routing budget. */
+    public record TierResult(double accuracy, Map<String, Double> taskAccuracy, double loss) {
+    }
+
+    /**
+     * Evaluates every tier k (with its rescaler) and returns the per-tier report.
+     *
+     * @param lora       LoRA to apply, or null for the base model
+     * @param rescalers  k -> rescaler vector (used when mode is LEARNED), may be empty
+     */
+    public EvalReport evaluate(SmoeModel model, LoraState lora, Map<Integer, float[]> rescalers, List<Integer> tiers,
+                               RescalerMode mode, List<Example> test) {
+        Map<Integer, Double> acc = new LinkedHashMap<>();
+        Map<Integer, Map<String, Double>> taskAcc = new LinkedHashMap<>();
+        Map<Integer, Double> loss = new LinkedHashMap<>();
+        try (NDManager session = NDManager.newBaseManager()) {
+            ExpertLora l = lora == null ? null : ExpertLora.from(lora, session, false);
+            for (int k : tiers) {
+                float[] r = rescalers.get(k);
+                NDArray scale = r == null ? null : session.create(r);
+                TierResult tr = evaluateTier(model, l, new Routing(k, mode, scale), test, session);
+                acc.put(k, tr.accuracy());
+                taskAcc.put(k, tr.taskAccuracy());
+                loss.put(k, tr.loss());
+            }
+        }
+        double mean = acc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        return new EvalReport(acc, taskAcc, loss, mean);
+    }
+
+    /** One routing budget. */
+    public TierResult evaluateTier(SmoeModel model, ExpertLora lora, Routing routing, List<Example> test,
+                                   NDManager parent) {
+        Map<String, int[]> perTask = new TreeMap<>(); // task -> {correct, total}
+        double lossSum = 0;
+        int lossCount = 0;
+        for (int from = 0; from < test.size(); from += batchSize) {
+            List<Example> batch = test.subList(from, Math.min(test.size(), from + batchSize));
+            boolean[] correct = greedyExactMatch(model, lora, routing, batch, parent);
+            for (int i = 0; i < batch.size(); i++) {
+                int[] c = perTask.computeIfAbsent(batch.get(i).task(), t -> new int[2]);
+                c[0] += correct[i] ? 1 : 0;
+                c[1]++;
+            }
+            PackedBatch pb = Batches.pack(batch, 0);
+            try (NDManager step = parent.newSubManager()) {
+                NDArray logits = model.forward(step, new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(),
+                        pb.lengths()), pb.lossPositions(), routing, lora, null);
+                lossSum += Losses.crossEntropy(step, logits, pb.lossTargets()).getFloat() * pb.lossCount();
+                lossCount += pb.lossCount();
+            }
+        }
+        Map<String, Double> taskAcc = new LinkedHashMap<>();
+        int right = 0;
+        int all = 0;
+        for (Map.Entry<String, int[]> e : perTask.entrySet()) {
+            taskAcc.put(e.getKey(), e.getValue()[1] == 0 ? 0 : (double) e.getValue()[0] / e.getValue()[1]);
+            right += e.getValue()[0];
+            all += e.getValue()[1];
+        }
+        return new TierResult(all == 0 ? Double.NaN : (double) right / all, taskAcc,
+                lossCount == 0 ? Double.NaN : lossSum / lossCount);
+    }
+
+    /**
+     * Greedy decoding of each example's answer from its prompt, one token per forward pass, for as many tokens as the
+     * reference answer has; an answer is right when every token matches.
+     */
+    public static boolean[] greedyExactMatch(SmoeModel model, ExpertLora lora, Routing routing, List<Example> batch,
+                                             NDManager parent) {
+        List<int[]> generated = greedy(model, lora, routing, batch, parent);
+        boolean[] ok = new boolean[batch.size()];
+        for (int i = 0; i < ok.length; i++) {
+            ok[i] = Arrays.equals(generated.get(i), batch.get(i).answer());
+        }
+        return ok;
+    }
+
+    /** Greedy continuation of each prompt, as many tokens as its reference answer (stops early at none). */
+    public static List<int[]> greedy(SmoeModel model, ExpertLora lora, Routing routing, List<Example> batch,
+                                     NDManager parent) {
+        int n = batch.size();
+        int maxAnswer = batch.stream().mapToInt(e -> e.answer().length).max().orElse(0);
+        int maxPrompt = batch.stream().mapToInt(e -> e.prompt().length).max().orElse(0);
+        int seqLen = maxPrompt + maxAnswer - 1;
+        int[][] seqs = new int[n][];
+        int[] lens = new int[n];
+        for (int i = 0; i < n; i++) {
+            seqs[i] = Arrays.copyOf(batch.get(i).prompt(), seqLen + 1);
+            lens[i] = batch.get(i).prompt().length;
+        }
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new int[batch.get(i).answer().length]);
+        }
+        for (int s = 0; s < maxAnswer; s++) {
+            int len = 0;
+            for (int l : lens) {
+                len = Math.max(len, l);
+            }
+            int[] tokens = new int[n * len];
+            int[] outputs = new int[n];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(seqs[i], 0, tokens, i * len, lens[i]);
+                outputs[i] = i * len + lens[i] - 1;
+            }
+            int[] next;
+            try (NDManager step = parent.newSubManager()) {
+                NDArray logits = model.forward(step, new TokenBatch(n, len, tokens, lens.clone()), outputs, routing,
+                        lora, null);
+                long[] am = logits.argMax(-1).toLongArray();
+                next = new int[n];
+                for (int i = 0; i < n; i++) {
+                    next[i] = (int) am[i];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (s < out.get(i).length) {
+                    out.get(i)[s] = next[i];
+                    seqs[i][lens[i]] = next[i];
+                    lens[i]++;
+                }
+            }
+        }
+        return out;
+    }
+}

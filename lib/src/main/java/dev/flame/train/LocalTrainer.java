@@ -1,0 +1,144 @@
+package dev.flame.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.flame.data.Batches;
+import dev.flame.data.Example;
+import dev.flame.data.PackedBatch;
+import dev.flame.lora.ExpertLora;
+import dev.flame.lora.LoraState;
+import dev.flame.model.ActivationCounts;
+import dev.flame.model.Routing;
+import dev.flame.model.SmoeModel;
+import dev.flame.model.TokenBatch;
+import dev.flame.rescale.RescalerMode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A client's local training: AdamW on its expert LoRA (and its tier's rescaler when learned) at its own top-k, with
+ * the cross-entropy on answer tokens only. The base model stays frozen. All native memory is released on return.
+ */
+public final class LocalTrainer {
+    private LocalTrainer() {
+    }
+
+    /**
+     * Local-training hyper-parameters.
+     *
+     * @param epochs       passes over the local data (used when {@code steps} is 0)
+     * @param steps        optimizer steps per round; 0 means {@code epochs} full passes
+     * @param batchSize    examples per step
+     * @param learningRate AdamW learning rate
+     * @param weightDecay  AdamW decoupled weight decay (0 keeps experts that got no gradient exactly unchanged)
+     */
+    public record Options(int epochs, int steps, int batchSize, double learningRate, double weightDecay) {
+        public Options {
+            if (epochs < 0 || steps < 0 || (epochs == 0 && steps == 0)) {
+                throw new IllegalArgumentException("local_epochs = " + epochs + ", local_steps = " + steps
+                        + ": both must be >= 0 and at least one positive");
+            }
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batch_size = " + batchSize + " must be a positive integer");
+            }
+            if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+                throw new IllegalArgumentException("learning_rate = " + learningRate + " must be a positive number");
+            }
+            if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+                throw new IllegalArgumentException("weight_decay = " + weightDecay + " must be >= 0");
+            }
+        }
+
+        /** Steps this client takes for n examples. */
+        public int stepsFor(int n) {
+            return steps > 0 ? steps : epochs * Math.max(1, (n + batchSize - 1) / batchSize);
+        }
+    }
+
+    /** Called after every local step. */
+    public interface StepListener {
+        void onStep(int step, int totalSteps, double loss);
+    }
+
+    /**
+     * The outcome of local training.
+     *
+     * @param lora      the trained LoRA
+     * @param rescaler  the tier's rescaler after training (unchanged unless learned)
+     * @param counts    expert activation counts over all training forwards
+     * @param lossCurve loss at each step
+     * @param tokens    real tokens processed
+     */
+    public record Result(LoraState lora, float[] rescaler, ActivationCounts counts, double[] lossCurve, long tokens) {
+        public double meanLoss() {
+            double s = 0;
+            for (double v : lossCurve) {
+                s += v;
+            }
+            return lossCurve.length == 0 ? Double.NaN : s / lossCurve.length;
+        }
+    }
+
+    /**
+     * Trains a copy of {@code start} on {@code data} at top-k.
+     *
+     * @param rescalerStart the tier's rescaler (one scalar per layer)
+     */
+    public static Result train(SmoeModel model, LoraState start, float[] rescalerStart, int k, RescalerMode mode,
+                               List<Example> data, Options options, SplittableRandom rng, StepListener listener) {
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("a client with no training examples cannot train");
+        }
+        int bigK = model.config().numExpertsPerTok();
+        if (k < 1 || k > bigK) {
+            throw new IllegalArgumentException("k = " + k + " must be in [1, " + bigK + "]");
+        }
+        int total = options.stepsFor(data.size());
+        ActivationCounts counts = new ActivationCounts(model.config().numHiddenLayers(), model.config().numExperts());
+        double[] curve = new double[total];
+        long tokens = 0;
+        try (NDManager session = NDManager.newBaseManager()) {
+            ExpertLora lora = ExpertLora.from(start, session, true);
+            NDArray scale = session.create(rescalerStart.clone());
+            List<NDArray> params = new ArrayList<>(lora.parameters());
+            if (mode.learns(k, bigK)) {
+                scale.setRequiresGradient(true);
+                params.add(scale);
+            }
+            AdamW opt = new AdamW(params, options.learningRate(), options.weightDecay());
+            Routing routing = new Routing(k, mode, scale);
+            List<List<Example>> epoch = List.of();
+            int next = 0;
+            for (int s = 0; s < total; s++) {
+                if (next >= epoch.size()) {
+                    epoch = Batches.batches(data, options.batchSize(), rng);
+                    next = 0;
+                }
+                PackedBatch pb = Batches.pack(epoch.get(next++), PAD_FILL);
+                TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
+                tokens += tb.realTokens();
+                try (NDManager step = session.newSubManager()) {
+                    NDArray loss;
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, counts);
+                        loss = Losses.crossEntropy(step, logits, pb.lossTargets());
+                        gc.backward(loss);
+                    }
+                    curve[s] = loss.getFloat();
+                    opt.step(step);
+                }
+                if (listener != null) {
+                    listener.onStep(s + 1, total, curve[s]);
+                }
+            }
+            return new Result(lora.toState(), scale.toFloatArray(), counts, curve, tokens);
+        }
+    }
+
+    /** Padding never reaches attention of real tokens nor the experts, so any valid id can fill it. */
+    static final int PAD_FILL = 0;
+}
