@@ -126,7 +126,7 @@ public final class RoundTables {
     /**
      * A fixed-width rendering for a terminal: the table's name, a header, a rule, then one line per row. Numbers are right
      * aligned; doubles show 3 decimals, FLOPs columns (named "flops...") in scientific notation, byte columns (named
-     * "bytes...") in binary units (KiB, MiB, GiB); missing values are blank.
+     * "bytes...") in binary units (KiB, MiB, GiB); missing values are blank; line breaks in text become spaces.
      *
      * @param t the table
      * @return the text, lines ending in '\n'
@@ -228,7 +228,8 @@ public final class RoundTables {
         if (col instanceof LongColumn l && name.startsWith("bytes")) {
             return bytes(l.getLong(row));
         }
-        return col.getString(row);
+        // an error message may span lines; a row must not
+        return col.getString(row).replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** Binary units: 1536 -> "1.50 KiB". */

@@ -87,6 +87,14 @@ class RoundTablesTest {
         for (int i = 2; i < lines.length; i++) {
             assertEquals(lines[1].length(), lines[i].length(), "fixed width:\n" + text);
         }
+        // a multi-line error stays on its row
+        RoundReport r = ReportFixtures.round(1);
+        dev.flame.fed.ClientReport c = r.clients().get(0);
+        dev.flame.fed.ClientReport broken = new dev.flame.fed.ClientReport(c.clientId(), c.k(), c.numExamples(),
+                Double.NaN, null, null, 0, 0, 0, 0, "java.lang.OutOfMemoryError\n\tat Foo.bar(Foo.java:1)");
+        String one = RoundTables.console(RoundTables.clients(new RoundReport(1, List.of(broken), null, 0)));
+        assertEquals(4, one.split("\n").length, one);
+        assertTrue(one.contains("java.lang.OutOfMemoryError at Foo.bar(Foo.java:1)"), one);
     }
 
     @Test
