@@ -1,0 +1,276 @@
+package dev.flame.report;
+
+import dev.flame.fed.ClientReport;
+import dev.flame.fed.RoundReport;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Tablesaw tables of a federated experiment, one row per round or per client, with renderings for a terminal
+ * ({@link #console}) and a notebook ({@link #html}), and an atomic CSV writer.
+ *
+ * <p>Accuracies are fractions in 0..1; a value that is unknown (a tier a round did not evaluate, the loss of a round whose
+ * clients all failed) is missing, which Tablesaw stores as NaN, CSV writes as an empty field and the renderings show as
+ * blank.
+ */
+public final class RoundTables {
+
+    private RoundTables() {
+    }
+
+    /**
+     * One row per round, in the order given: {@code round}, {@code mean_accuracy}, {@code acc_k8}, {@code acc_k4}, ... (one
+     * column per tier seen in any round, largest k first), {@code mean_loss} (mean training loss over the clients with a
+     * finite loss), {@code flops} (total analytic training FLOPs), {@code bytes} (total bytes down plus up), {@code seconds}
+     * (the round's wall time) and {@code failed} (clients whose update was left out). FLOPs and bytes count every client,
+     * failed ones included, since their work and transfers happened.
+     *
+     * @param rounds the rounds
+     * @return a table named "rounds"
+     */
+    public static Table rounds(List<RoundReport> rounds) {
+        List<Integer> tiers = Tiers.ordered(rounds.stream()
+                .filter(r -> r.eval() != null)
+                .flatMap(r -> r.eval().tierAccuracy().keySet().stream())
+                .toList());
+        IntColumn round = IntColumn.create("round");
+        DoubleColumn mean = DoubleColumn.create("mean_accuracy");
+        List<DoubleColumn> tierCols = new ArrayList<>();
+        for (int k : tiers) {
+            tierCols.add(DoubleColumn.create("acc_k" + k));
+        }
+        DoubleColumn loss = DoubleColumn.create("mean_loss");
+        DoubleColumn flops = DoubleColumn.create("flops");
+        LongColumn bytes = LongColumn.create("bytes");
+        DoubleColumn seconds = DoubleColumn.create("seconds");
+        IntColumn failed = IntColumn.create("failed");
+        for (RoundReport r : rounds) {
+            round.append(r.round());
+            appendOrMissing(mean, r.eval() == null ? null : r.eval().meanAccuracy());
+            for (int t = 0; t < tiers.size(); t++) {
+                appendOrMissing(tierCols.get(t), r.eval() == null ? null : r.eval().tierAccuracy().get(tiers.get(t)));
+            }
+            double lossSum = 0;
+            int lossN = 0;
+            double flopSum = 0;
+            long byteSum = 0;
+            int fails = 0;
+            for (ClientReport c : r.clients()) {
+                if (Double.isFinite(c.loss())) {
+                    lossSum += c.loss();
+                    lossN++;
+                }
+                flopSum += c.flops();
+                byteSum += c.bytesDown() + c.bytesUp();
+                if (!c.ok()) {
+                    fails++;
+                }
+            }
+            appendOrMissing(loss, lossN == 0 ? null : lossSum / lossN);
+            flops.append(flopSum);
+            bytes.append(byteSum);
+            seconds.append(r.seconds());
+            failed.append(fails);
+        }
+        Table t = Table.create("rounds", round, mean);
+        tierCols.forEach(t::addColumns);
+        return t.addColumns(loss, flops, bytes, seconds, failed);
+    }
+
+    /**
+     * One row per client of a round, in the order reported: {@code client}, {@code k}, {@code examples}, {@code loss},
+     * {@code flops}, {@code bytes_down}, {@code bytes_up}, {@code seconds}, {@code error} (empty when the update was
+     * aggregated).
+     *
+     * @param round the round
+     * @return a table named "round N clients"
+     */
+    public static Table clients(RoundReport round) {
+        IntColumn client = IntColumn.create("client");
+        IntColumn k = IntColumn.create("k");
+        IntColumn examples = IntColumn.create("examples");
+        DoubleColumn loss = DoubleColumn.create("loss");
+        DoubleColumn flops = DoubleColumn.create("flops");
+        LongColumn down = LongColumn.create("bytes_down");
+        LongColumn up = LongColumn.create("bytes_up");
+        DoubleColumn seconds = DoubleColumn.create("seconds");
+        StringColumn error = StringColumn.create("error");
+        for (ClientReport c : round.clients()) {
+            client.append(c.clientId());
+            k.append(c.k());
+            examples.append(c.numExamples());
+            appendOrMissing(loss, c.loss());
+            flops.append(c.flops());
+            down.append(c.bytesDown());
+            up.append(c.bytesUp());
+            seconds.append(c.seconds());
+            error.append(c.error() == null ? "" : c.error());
+        }
+        return Table.create("round " + round.round() + " clients", client, k, examples, loss, flops, down, up, seconds,
+                error);
+    }
+
+    /**
+     * A fixed-width rendering for a terminal: the table's name, a header, a rule, then one line per row. Numbers are right
+     * aligned; doubles show 3 decimals, FLOPs columns (named "flops...") in scientific notation, byte columns (named
+     * "bytes...") in binary units (KiB, MiB, GiB); missing values are blank; line breaks in text become spaces.
+     *
+     * @param t the table
+     * @return the text, lines ending in '\n'
+     */
+    public static String console(Table t) {
+        int cols = t.columnCount();
+        String[][] cells = new String[t.rowCount()][cols];
+        int[] width = new int[cols];
+        boolean[] right = new boolean[cols];
+        for (int c = 0; c < cols; c++) {
+            Column<?> col = t.column(c);
+            width[c] = col.name().length();
+            right[c] = !(col instanceof StringColumn);
+            for (int r = 0; r < t.rowCount(); r++) {
+                cells[r][c] = format(col, r);
+                width[c] = Math.max(width[c], cells[r][c].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        if (t.name() != null && !t.name().isEmpty()) {
+            sb.append(t.name()).append('\n');
+        }
+        StringBuilder rule = new StringBuilder();
+        for (int c = 0; c < cols; c++) {
+            pad(sb, t.column(c).name(), width[c], right[c], c == cols - 1);
+            rule.append("-".repeat(width[c])).append(c == cols - 1 ? "" : "  ");
+        }
+        sb.append('\n').append(rule).append('\n');
+        for (String[] row : cells) {
+            for (int c = 0; c < cols; c++) {
+                pad(sb, row[c], width[c], right[c], c == cols - 1);
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A minimal HTML rendering for notebooks: a {@code <table>} with the table's name as caption, a header row and one row
+     * per table row, cells formatted as in {@link #console} and HTML-escaped.
+     *
+     * @param t the table
+     * @return the HTML fragment
+     */
+    public static String html(Table t) {
+        StringBuilder sb = new StringBuilder("<table>\n");
+        if (t.name() != null && !t.name().isEmpty()) {
+            sb.append("<caption>").append(escape(t.name())).append("</caption>\n");
+        }
+        sb.append("<thead><tr>");
+        for (Column<?> col : t.columns()) {
+            sb.append("<th>").append(escape(col.name())).append("</th>");
+        }
+        sb.append("</tr></thead>\n<tbody>\n");
+        for (int r = 0; r < t.rowCount(); r++) {
+            sb.append("<tr>");
+            for (Column<?> col : t.columns()) {
+                sb.append(col instanceof StringColumn ? "<td>" : "<td style=\"text-align:right\">")
+                        .append(escape(format(col, r))).append("</td>");
+            }
+            sb.append("</tr>\n");
+        }
+        return sb.append("</tbody>\n</table>\n").toString();
+    }
+
+    /**
+     * Writes {@code t} as CSV with a header row, atomically (a temporary file beside {@code file}, then a rename); parent
+     * directories are created. Values are written at full precision, missing ones as empty fields.
+     *
+     * @param t    the table
+     * @param file the CSV file
+     * @throws IOException if it cannot be written
+     */
+    public static void writeCsv(Table t, Path file) throws IOException {
+        AtomicWrite.write(file, out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            t.write().csv(w);
+            w.flush();
+        });
+    }
+
+    private static void appendOrMissing(DoubleColumn col, Double value) {
+        if (value == null || !Double.isFinite(value)) {
+            col.appendMissing();
+        } else {
+            col.append(value.doubleValue());
+        }
+    }
+
+    private static String format(Column<?> col, int row) {
+        if (col.isMissing(row)) {
+            return "";
+        }
+        String name = col.name();
+        if (col instanceof DoubleColumn d) {
+            double v = d.getDouble(row);
+            return name.startsWith("flops") ? String.format(Locale.ROOT, "%.3e", v) : String.format(Locale.ROOT, "%.3f", v);
+        }
+        if (col instanceof LongColumn l && name.startsWith("bytes")) {
+            return bytes(l.getLong(row));
+        }
+        // an error message may span lines; a row must not
+        return col.getString(row).replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** Binary units: 1536 -> "1.50 KiB". */
+    static String bytes(long n) {
+        if (Math.abs(n) < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = n;
+        int u = -1;
+        while (Math.abs(v) >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    }
+
+    private static void pad(StringBuilder sb, String s, int width, boolean right, boolean last) {
+        String fill = " ".repeat(width - s.length());
+        if (right) {
+            sb.append(fill).append(s);
+        } else {
+            sb.append(s).append(last ? "" : fill);
+        }
+        if (!last) {
+            sb.append("  ");
+        }
+    }
+
+    static String escape(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '&' -> sb.append("&amp;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(ch);
+            }
+        }
+        return sb.toString();
+    }
+}
