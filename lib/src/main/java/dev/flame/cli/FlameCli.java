@@ -1,0 +1,32 @@
+package dev.flame.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./flame} command line. */
+@Command(name = "flame", mixinStandardHelpOptions = true, version = "flame 0.1.0",
+        description = "FLAME: resource-adaptive federated fine-tuning of a sparse mixture-of-experts language model.",
+        subcommands = {DemoCommand.class, RunCommand.class, PretrainCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class FlameCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new FlameCli())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+                        cmd.getErr().println("error: " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                })
+                .execute(args);
+        System.exit(code);
+    }
+}

@@ -1,0 +1,280 @@
+package dev.flame.experiment;
+
+import ai.djl.ndarray.NDManager;
+import dev.flame.accounting.CommModel;
+import dev.flame.accounting.FlopsModel;
+import dev.flame.accounting.LoraSpec;
+import dev.flame.data.DirichletPartitioner;
+import dev.flame.data.Example;
+import dev.flame.data.IidPartitioner;
+import dev.flame.data.Partitioner;
+import dev.flame.data.Split;
+import dev.flame.data.TaskPartitioner;
+import dev.flame.data.TaskSuite;
+import dev.flame.eval.EvalReport;
+import dev.flame.eval.Evaluator;
+import dev.flame.fed.Client;
+import dev.flame.fed.ClientSampler;
+import dev.flame.fed.GlobalState;
+import dev.flame.fed.RoundRunner;
+import dev.flame.fed.Strategy;
+import dev.flame.fed.flame.FlameStrategy;
+import dev.flame.lora.LoraConfig;
+import dev.flame.lora.LoraState;
+import dev.flame.lora.LoraTarget;
+import dev.flame.model.SmoeConfig;
+import dev.flame.model.SmoeModel;
+import dev.flame.model.io.HfCheckpoint;
+import dev.flame.model.io.Tensor;
+import dev.flame.rescale.RescalerMode;
+import dev.flame.train.LocalTrainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * A FLAME federation built from an {@link ExperimentConfig} on the embedded default: the frozen base model, the
+ * synthetic fine-tuning tasks split into train and held-out test, the clients with their data and budget tiers, and a
+ * {@link RoundRunner} to step through rounds. Owns the model's native memory; close it when done.
+ *
+ * <p>Everything random derives from {@code config.seed()}: the task mappings, the data, the partition, the tier
+ * assignment, the LoRA initialisation, client sampling and local shuffling.
+ */
+public final class Experiment implements AutoCloseable {
+    private final ExperimentConfig config;
+    private final NDManager manager;
+    private final SmoeModel model;
+    private final TaskSuite suite;
+    private final Split split;
+    private final List<Client> clients;
+    private final RoundRunner runner;
+    private final FlopsModel flops;
+    private final LoraConfig lora;
+
+    private Experiment(ExperimentConfig config, Strategy strategy) throws IOException {
+        this.config = config.validate();
+        Path dir = resolveModel(config.model());
+        SmoeConfig mc = HfCheckpoint.readConfig(dir);
+        for (int k : config.tiers()) {
+            if (k > mc.numExpertsPerTok()) {
+                throw new IllegalArgumentException("tiers = " + config.tiers() + " is not allowed: each k must be <= "
+                        + "the model's top-K = " + mc.numExpertsPerTok());
+            }
+        }
+        Map<String, Tensor> weights = HfCheckpoint.read(dir, mc);
+        this.manager = NDManager.newBaseManager();
+        try {
+            this.model = SmoeModel.fromTensors(mc, weights, manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        SplittableRandom root = new SplittableRandom(config.seed());
+        long suiteSeed = root.split().nextLong();
+        long dataSeed = root.split().nextLong();
+        SplittableRandom partitionRng = root.split();
+        SplittableRandom tierRng = root.split();
+        SplittableRandom loraRng = root.split();
+        long runSeed = root.split().nextLong();
+        this.suite = TaskSuite.finetuneDefault(suiteSeed);
+        if (suite.tokenizer().vocabSize() != mc.vocabSize()) {
+            throw new IllegalArgumentException("model " + dir + " has vocab_size = " + mc.vocabSize()
+                    + " but the synthetic tasks need " + suite.tokenizer().vocabSize());
+        }
+        this.split = suite.generate(config.trainPerTask(), config.testPerTask(), dataSeed);
+        List<List<Example>> parts = partitioner(config).split(split.train(), config.clients(), partitionRng);
+        int[] tierOf = assignTiers(config.tiers(), config.tierMix(), config.clients(), tierRng);
+        List<Client> cs = new ArrayList<>();
+        for (int i = 0; i < config.clients(); i++) {
+            cs.add(new Client(i, tierOf[i], parts.get(i)));
+        }
+        this.clients = List.copyOf(cs);
+        EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
+        config.loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
+        this.lora = new LoraConfig(config.loraRank(), config.loraAlpha(), targets);
+        Map<Integer, float[]> rescalers = new TreeMap<>();
+        for (int k : config.tiers()) {
+            float[] v = new float[mc.numHiddenLayers()];
+            Arrays.fill(v, 1f);
+            rescalers.put(k, v);
+        }
+        GlobalState initial = new GlobalState(LoraState.init(mc, lora, loraRng), rescalers);
+        LoraSpec spec = new LoraSpec(lora.rank(), targets, false);
+        this.flops = new FlopsModel(mc, spec, FlopsModel.Convention.defaults());
+        CommModel comm = new CommModel(mc, spec);
+        LocalTrainer.Options opts = new LocalTrainer.Options(config.localEpochs(), config.localSteps(),
+                config.batchSize(), config.learningRate(), config.weightDecay());
+        Strategy s = strategy != null ? strategy : new FlameStrategy(config.temperature(), config.denominator());
+        this.runner = new RoundRunner(model, clients, initial, s,
+                new ClientSampler(config.clients(), config.participation(), runSeed), config.rescalerMode(), opts,
+                new Evaluator(config.evalBatchSize()), split.test(), config.tiers(), flops, comm, runSeed);
+    }
+
+    /** Builds the federation with FLAME's strategy as configured. */
+    public static Experiment create(ExperimentConfig config) throws IOException {
+        return new Experiment(config, null);
+    }
+
+    /** Builds the federation with another aggregation strategy. */
+    public static Experiment create(ExperimentConfig config, Strategy strategy) throws IOException {
+        return new Experiment(config, strategy);
+    }
+
+    /**
+     * Resolves a checkpoint directory: as given if it exists, else relative to the project home
+     * ({@code -Dflame.home}, set by the {@code ./flame} launcher).
+     */
+    public static Path resolveModel(String model) {
+        Path p = Paths.get(model);
+        if (Files.isDirectory(p) || p.isAbsolute()) {
+            return requireDir(p, model);
+        }
+        String home = System.getProperty("flame.home");
+        if (home != null && Files.isDirectory(Paths.get(home).resolve(model))) {
+            return Paths.get(home).resolve(model);
+        }
+        return requireDir(p, model);
+    }
+
+    private static Path requireDir(Path p, String model) {
+        if (!Files.isDirectory(p)) {
+            throw new IllegalArgumentException("model = " + model + ": no checkpoint directory there (expected "
+                    + "config.json and model.safetensors; regenerate the default with ./flame pretrain)");
+        }
+        return p;
+    }
+
+    static Partitioner partitioner(ExperimentConfig c) {
+        return switch (c.partition()) {
+            case "iid" -> new IidPartitioner();
+            case "dirichlet" -> new DirichletPartitioner(c.dirichletAlpha());
+            case "task" -> new TaskPartitioner();
+            default -> throw new IllegalArgumentException("partition = " + c.partition() + " is not one of "
+                    + ExperimentConfig.PARTITIONS);
+        };
+    }
+
+    /**
+     * Assigns tiers to clients: counts per tier by largest remainder of {@code mix * clients}, then a seeded shuffle.
+     */
+    static int[] assignTiers(List<Integer> tiers, List<Double> mix, int clients, SplittableRandom rng) {
+        int[] count = new int[tiers.size()];
+        double[] rem = new double[tiers.size()];
+        int assigned = 0;
+        for (int t = 0; t < tiers.size(); t++) {
+            double exact = mix.get(t) * clients;
+            count[t] = (int) Math.floor(exact);
+            rem[t] = exact - count[t];
+            assigned += count[t];
+        }
+        while (assigned < clients) {
+            int best = 0;
+            for (int t = 1; t < rem.length; t++) {
+                if (rem[t] > rem[best]) {
+                    best = t;
+                }
+            }
+            count[best]++;
+            rem[best] = -1;
+            assigned++;
+        }
+        int[] out = new int[clients];
+        int i = 0;
+        for (int t = 0; t < tiers.size(); t++) {
+            for (int c = 0; c < count[t]; c++) {
+                out[i++] = tiers.get(t);
+            }
+        }
+        for (int a = clients - 1; a > 0; a--) {
+            int b = rng.nextInt(a + 1);
+            int tmp = out[a];
+            out[a] = out[b];
+            out[b] = tmp;
+        }
+        return out;
+    }
+
+    /** The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier. */
+    public EvalReport evaluateBase() {
+        GlobalState s = runner.state();
+        return new Evaluator(config.evalBatchSize()).evaluate(model, null, s.tierRescalers(), config.tiers(),
+                config.rescalerMode(), split.test());
+    }
+
+    public ExperimentConfig config() {
+        return config;
+    }
+
+    public SmoeModel model() {
+        return model;
+    }
+
+    public TaskSuite suite() {
+        return suite;
+    }
+
+    public Split split() {
+        return split;
+    }
+
+    public List<Client> clients() {
+        return clients;
+    }
+
+    public RoundRunner runner() {
+        return runner;
+    }
+
+    public FlopsModel flops() {
+        return flops;
+    }
+
+    public LoraConfig loraConfig() {
+        return lora;
+    }
+
+    /** A few lines on what this federation is: model, data, clients and their tiers, method. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("model      ").append(model).append('\n');
+        sb.append("tasks      ").append(suite.taskNames()).append(" (").append(split.train().size())
+                .append(" train, ").append(split.test().size()).append(" held-out test examples)\n");
+        sb.append("clients    ").append(clients.size()).append(", partition ").append(config.partition())
+                .append(config.partition().equals("dirichlet") ? " (alpha " + config.dirichletAlpha() + ")" : "")
+                .append(", participation ").append(config.participation()).append('\n');
+        for (Client c : clients) {
+            Map<String, Integer> tasks = new TreeMap<>();
+            c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
+            sb.append("  client ").append(c.id()).append("  k=").append(c.k()).append("  ").append(c.size())
+                    .append(" examples ").append(tasks).append('\n');
+        }
+        sb.append("method     ").append(runner.strategy().describe()).append(", rescaler ")
+                .append(config.rescalerMode()).append(", LoRA r=").append(lora.rank()).append(" alpha=")
+                .append(lora.alpha()).append(" on ").append(lora.targets()).append('\n');
+        sb.append("training   ").append(config.rounds()).append(" rounds, ")
+                .append(config.localSteps() > 0 ? config.localSteps() + " local steps" : config.localEpochs()
+                        + " local epochs").append(" of batch ").append(config.batchSize()).append(", lr ")
+                .append(config.learningRate()).append(", seed ").append(config.seed());
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return summary();
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        manager.close();
+    }
+}

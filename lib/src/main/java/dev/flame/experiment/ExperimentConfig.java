@@ -1,0 +1,202 @@
+package dev.flame.experiment;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flame.fed.flame.ActivationDenominator;
+import dev.flame.lora.LoraTarget;
+import dev.flame.rescale.RescalerMode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Everything needed to rerun a FLAME experiment on the embedded default (JSON with snake_case keys). A JSON file only
+ * needs the keys it changes; unknown keys are rejected, and {@link #validate()} names the field, the value and what
+ * is allowed.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record ExperimentConfig(
+        long seed,
+        String model,
+        int clients,
+        List<Integer> tiers,
+        List<Double> tierMix,
+        int rounds,
+        double participation,
+        String partition,
+        double dirichletAlpha,
+        int trainPerTask,
+        int testPerTask,
+        int localEpochs,
+        int localSteps,
+        int batchSize,
+        double learningRate,
+        double weightDecay,
+        int loraRank,
+        double loraAlpha,
+        List<String> loraTargets,
+        String rescaler,
+        double temperature,
+        String activationDenominator,
+        int evalBatchSize) {
+
+    /** Partitioners known by name. */
+    public static final List<String> PARTITIONS = List.of("iid", "dirichlet", "task");
+
+    /** The default FLAME experiment ({@code ./flame demo}). */
+    public static ExperimentConfig defaults() {
+        return new ExperimentConfig(42, "data/base", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
+                "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
+                "routed_tokens", 256);
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Reads a JSON file whose keys override {@link #defaults()}, then validates. */
+    public static ExperimentConfig load(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("config file " + file + " does not exist or is not a file");
+        }
+        JsonNode user;
+        try {
+            user = MAPPER.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("config file " + file + " is not valid JSON: " + e.getMessage(), e);
+        }
+        return fromJson(user, file.toString());
+    }
+
+    /** Overrides {@link #defaults()} with the keys of {@code user}, then validates. */
+    public static ExperimentConfig fromJson(JsonNode user, String source) {
+        if (user == null || !user.isObject()) {
+            throw new IllegalArgumentException(source + ": the config must be a JSON object");
+        }
+        ObjectNode merged = MAPPER.valueToTree(defaults());
+        merged.setAll((ObjectNode) user);
+        try {
+            return MAPPER.treeToValue(merged, ExperimentConfig.class).validate();
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException(source + ": unknown field '" + e.getPropertyName()
+                    + "'; allowed fields are " + String.join(", ", fieldNames()), e);
+        } catch (InvalidFormatException e) {
+            throw new IllegalArgumentException(source + ": field '" + path(e) + "' has value " + e.getValue()
+                    + ", which is not a " + e.getTargetType().getSimpleName(), e);
+        } catch (MismatchedInputException e) {
+            throw new IllegalArgumentException(source + ": field '" + path(e) + "' has the wrong type: "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String path(MismatchedInputException e) {
+        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+
+    /** The JSON field names. */
+    public static List<String> fieldNames() {
+        List<String> names = new java.util.ArrayList<>();
+        MAPPER.valueToTree(defaults()).fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    /** Pretty JSON of this config. */
+    public String toJson() {
+        try {
+            return MAPPER.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Checks every field; throws {@link IllegalArgumentException} naming the field, the value and what is allowed. */
+    public ExperimentConfig validate() {
+        require(clients >= 1, "clients", clients, "a positive integer");
+        require(tiers != null && !tiers.isEmpty(), "tiers", tiers, "a non-empty list of experts-per-token values");
+        for (Integer k : tiers) {
+            require(k != null && k >= 1, "tiers", tiers, "positive integers (each k <= the model's top-K)");
+        }
+        require(tiers.stream().distinct().count() == tiers.size(), "tiers", tiers, "distinct values");
+        require(tierMix != null && tierMix.size() == tiers.size(), "tier_mix", tierMix,
+                "one proportion per tier (" + tiers.size() + " values)");
+        double sum = 0;
+        for (Double p : tierMix) {
+            require(p != null && p >= 0 && Double.isFinite(p), "tier_mix", tierMix, "non-negative proportions");
+            sum += p;
+        }
+        require(Math.abs(sum - 1) < 1e-6, "tier_mix", tierMix, "proportions summing to 1 (they sum to " + sum + ")");
+        require(rounds >= 0, "rounds", rounds, "an integer >= 0");
+        require(participation > 0 && participation <= 1, "participation", participation, "a fraction in (0, 1]");
+        require(partition != null && PARTITIONS.contains(partition), "partition", partition, "one of " + PARTITIONS);
+        require(dirichletAlpha > 0 && Double.isFinite(dirichletAlpha), "dirichlet_alpha", dirichletAlpha,
+                "a positive number");
+        require(trainPerTask >= 1, "train_per_task", trainPerTask, "a positive integer");
+        require(testPerTask >= 1, "test_per_task", testPerTask, "a positive integer");
+        require(localEpochs >= 0 && localSteps >= 0 && localEpochs + localSteps > 0, "local_epochs/local_steps",
+                localEpochs + "/" + localSteps, "non-negative integers, at least one positive");
+        require(batchSize >= 1, "batch_size", batchSize, "a positive integer");
+        require(learningRate > 0 && Double.isFinite(learningRate), "learning_rate", learningRate, "a positive number");
+        require(weightDecay >= 0 && Double.isFinite(weightDecay), "weight_decay", weightDecay, "a number >= 0");
+        require(loraRank >= 1, "lora_rank", loraRank, "a positive integer");
+        require(loraAlpha > 0 && Double.isFinite(loraAlpha), "lora_alpha", loraAlpha, "a positive number");
+        require(loraTargets != null && !loraTargets.isEmpty(), "lora_targets", loraTargets,
+                "a non-empty subset of [gate, up, down]");
+        for (String t : loraTargets) {
+            try {
+                LoraTarget.parse(t);
+            } catch (RuntimeException e) {
+                require(false, "lora_targets", loraTargets, "a non-empty subset of [gate, up, down]");
+            }
+        }
+        rescalerMode();
+        require(temperature >= 0 && Double.isFinite(temperature), "temperature", temperature, "a number >= 0");
+        denominator();
+        require(evalBatchSize >= 1, "eval_batch_size", evalBatchSize, "a positive integer");
+        require(model != null && !model.isBlank(), "model", model, "a checkpoint directory");
+        return this;
+    }
+
+    /** The rescaler mode named by {@code rescaler}. */
+    public RescalerMode rescalerMode() {
+        try {
+            return RescalerMode.valueOf(rescaler.toUpperCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("rescaler = " + rescaler + " is not allowed; use one of "
+                    + Arrays.stream(RescalerMode.values()).map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
+        }
+    }
+
+    /** The activation-frequency denominator named by {@code activation_denominator}. */
+    public ActivationDenominator denominator() {
+        try {
+            return ActivationDenominator.valueOf(activationDenominator.toUpperCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("activation_denominator = " + activationDenominator
+                    + " is not allowed; use one of " + Arrays.stream(ActivationDenominator.values())
+                    .map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
+        }
+    }
+
+    private static void require(boolean ok, String field, Object value, String allowed) {
+        if (!ok) {
+            throw new IllegalArgumentException(field + " = " + value + " is not allowed: it must be " + allowed);
+        }
+    }
+}

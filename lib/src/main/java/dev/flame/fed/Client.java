@@ -1,0 +1,71 @@
+package dev.flame.fed;
+
+import dev.flame.data.Example;
+import dev.flame.model.SmoeModel;
+import dev.flame.rescale.RescalerMode;
+import dev.flame.train.LocalTrainer;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A federated client: its budget tier (k experts per token) and its private training data.
+ */
+public final class Client {
+    private final int id;
+    private final int k;
+    private final List<Example> data;
+
+    public Client(int id, int k, List<Example> data) {
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("client " + id + " has no training examples");
+        }
+        this.id = id;
+        this.k = k;
+        this.data = List.copyOf(data);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** Experts activated per token: this client's budget. */
+    public int k() {
+        return k;
+    }
+
+    /** |D_i|. */
+    public int size() {
+        return data.size();
+    }
+
+    public List<Example> data() {
+        return data;
+    }
+
+    /**
+     * Local training from the global state: sets top-k = k_i, starts from the global LoRA and its tier's rescaler,
+     * zeroes its activation counters and trains.
+     */
+    public Local train(SmoeModel model, GlobalState global, RescalerMode mode, LocalTrainer.Options options,
+                       SplittableRandom rng, LocalTrainer.StepListener listener) {
+        float[] rescaler = global.tierRescalers().get(k);
+        if (rescaler == null) {
+            throw new IllegalStateException("the server has no rescaler for tier k = " + k);
+        }
+        LocalTrainer.Result r = LocalTrainer.train(model, global.lora(), rescaler, k, mode, data, options, rng,
+                listener);
+        ClientUpdate update = new ClientUpdate(id, k, r.lora(), r.rescaler(), r.counts().toArray(),
+                r.counts().routedTokensArray(), r.lossCurve().length, data.size());
+        return new Local(update, r);
+    }
+
+    /** The update to send and the local training record. */
+    public record Local(ClientUpdate update, LocalTrainer.Result result) {
+    }
+
+    @Override
+    public String toString() {
+        return "Client[" + id + ", k=" + k + ", examples=" + data.size() + "]";
+    }
+}

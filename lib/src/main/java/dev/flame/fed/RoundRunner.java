@@ -1,0 +1,177 @@
+package dev.flame.fed;
+
+import dev.flame.accounting.CommModel;
+import dev.flame.accounting.FlopsModel;
+import dev.flame.data.Example;
+import dev.flame.eval.EvalReport;
+import dev.flame.eval.Evaluator;
+import dev.flame.model.SmoeModel;
+import dev.flame.rescale.RescalerMode;
+import dev.flame.train.LocalTrainer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The federated round loop, separate from any aggregation rule. Each call of {@link #nextRound()} runs one round:
+ * sample clients, train each locally from the global state, aggregate the usable updates with the {@link Strategy},
+ * evaluate the new global model per tier. A client whose training throws or whose update is not finite is left out
+ * and reported; a round with no usable update keeps the global state.
+ */
+public final class RoundRunner {
+    private final SmoeModel model;
+    private final List<Client> clients;
+    private final Strategy strategy;
+    private final ClientSampler sampler;
+    private final RescalerMode mode;
+    private final LocalTrainer.Options options;
+    private final Evaluator evaluator;
+    private final List<Example> test;
+    private final List<Integer> tiers;
+    private final FlopsModel flops;
+    private final CommModel comm;
+    private final long seed;
+    private final List<RoundListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<RoundReport> history = new ArrayList<>();
+    private GlobalState state;
+    private int round;
+
+    public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
+                       ClientSampler sampler, RescalerMode mode, LocalTrainer.Options options, Evaluator evaluator,
+                       List<Example> test, List<Integer> tiers, FlopsModel flops, CommModel comm, long seed) {
+        this.model = Objects.requireNonNull(model);
+        this.clients = List.copyOf(clients);
+        this.state = initial.copy();
+        this.strategy = Objects.requireNonNull(strategy);
+        this.sampler = Objects.requireNonNull(sampler);
+        this.mode = Objects.requireNonNull(mode);
+        this.options = Objects.requireNonNull(options);
+        this.evaluator = Objects.requireNonNull(evaluator);
+        this.test = List.copyOf(test);
+        this.tiers = List.copyOf(tiers);
+        this.flops = flops;
+        this.comm = comm;
+        this.seed = seed;
+    }
+
+    public void addListener(RoundListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(RoundListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** Rounds completed so far. */
+    public int round() {
+        return round;
+    }
+
+    /** A copy of the current global state. */
+    public GlobalState state() {
+        return state.copy();
+    }
+
+    public List<Client> clients() {
+        return clients;
+    }
+
+    public List<RoundReport> history() {
+        return List.copyOf(history);
+    }
+
+    public Strategy strategy() {
+        return strategy;
+    }
+
+    /** Evaluates the current global state on the test data, every tier. */
+    public EvalReport evaluate() {
+        return evaluator.evaluate(model, state.lora(), state.tierRescalers(), tiers, mode, test);
+    }
+
+    /** Runs one round and returns its report. */
+    public RoundReport nextRound() {
+        int r = round + 1;
+        long start = System.nanoTime();
+        List<Integer> sampled = sampler.sample(r);
+        listeners.forEach(l -> l.onRoundStart(r, sampled));
+        List<ClientUpdate> updates = new ArrayList<>();
+        List<ClientReport> reports = new ArrayList<>();
+        for (int id : sampled) {
+            Client c = clients.get(id);
+            long t0 = System.nanoTime();
+            SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
+            CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0) : comm.flameRound();
+            ClientReport report;
+            try {
+                Client.Local local = c.train(model, state, mode, options, rng,
+                        (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
+                ClientUpdate u = local.update();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double f = flops == null ? Double.NaN : trainingFlops(c, local.result());
+                String error = finite(u) ? null : "update contains NaN or Inf";
+                report = new ClientReport(id, c.k(), c.size(), local.result().meanLoss(), local.result().lossCurve(),
+                        u.activationCounts(), f, bytes.down(), error == null ? bytes.up() : 0, secs, error);
+                if (error == null) {
+                    updates.add(u);
+                }
+            } catch (RuntimeException e) {
+                double secs = (System.nanoTime() - t0) / 1e9;
+                report = new ClientReport(id, c.k(), c.size(), Double.NaN, new double[0], null, Double.NaN,
+                        bytes.down(), 0, secs, "local training failed: " + e);
+            }
+            ClientReport done = report;
+            reports.add(done);
+            listeners.forEach(l -> l.onClientDone(r, done));
+        }
+        if (!updates.isEmpty()) {
+            state = strategy.aggregate(state, updates);
+        }
+        GlobalState snapshot = state;
+        listeners.forEach(l -> l.onAggregated(r, snapshot));
+        EvalReport eval = evaluate();
+        listeners.forEach(l -> l.onEvaluated(r, eval));
+        round = r;
+        RoundReport report = new RoundReport(r, reports, eval, (System.nanoTime() - start) / 1e9);
+        history.add(report);
+        listeners.forEach(l -> l.onRoundEnd(report));
+        return report;
+    }
+
+    /** Runs n more rounds. */
+    public List<RoundReport> run(int n) {
+        List<RoundReport> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(nextRound());
+        }
+        return out;
+    }
+
+    private double trainingFlops(Client c, dev.flame.train.LocalTrainer.Result result) {
+        double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
+        return flops.training(c.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
+    }
+
+    private static boolean finite(ClientUpdate u) {
+        if (!u.lora().isFinite()) {
+            return false;
+        }
+        for (float v : u.rescaler()) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A seed for (round, client) that does not depend on which other clients ran before. */
+    static long mix(long seed, int round, int client) {
+        long z = seed + 0x9E3779B97F4A7C15L * (round * 1_000_003L + client + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
