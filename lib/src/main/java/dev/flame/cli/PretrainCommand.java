@@ -33,7 +33,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--out", description = "checkpoint directory (default: data/base of the project)")
     Path out;
 
-    @Option(names = "--steps", defaultValue = "400", description = "AdamW steps (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "800", description = "AdamW steps (default: ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "examples per step (default: ${DEFAULT-VALUE})")

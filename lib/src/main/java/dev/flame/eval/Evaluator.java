@@ -7,6 +7,7 @@ import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
+import dev.flame.model.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
@@ -53,7 +54,7 @@ public final class Evaluator {
             ExpertLora l = lora == null ? null : ExpertLora.from(lora, session, false);
             for (int k : tiers) {
                 float[] r = rescalers.get(k);
-                NDArray scale = r == null ? null : session.create(r);
+                NDArray scale = r == null ? null : EngineArrays.of(session, r);
                 TierResult tr = evaluateTier(model, l, new Routing(k, mode, scale), test, session);
                 acc.put(k, tr.accuracy());
                 taskAcc.put(k, tr.taskAccuracy());

@@ -34,10 +34,8 @@ public final class ExpertLora {
         for (int l = 0; l < state.layers(); l++) {
             for (int ti = 0; ti < ts.size(); ti++) {
                 LoraTarget t = ts.get(ti);
-                a[l * ts.size() + ti] = manager.create(state.a(l, t),
-                        new Shape(state.experts(), r, state.inDim(t)));
-                b[l * ts.size() + ti] = manager.create(state.b(l, t),
-                        new Shape(state.experts(), state.outDim(t), r));
+                a[l * ts.size() + ti] = owned(manager, state.a(l, t), new Shape(state.experts(), r, state.inDim(t)));
+                b[l * ts.size() + ti] = owned(manager, state.b(l, t), new Shape(state.experts(), state.outDim(t), r));
                 if (trainable) {
                     a[l * ts.size() + ti].setRequiresGradient(true);
                     b[l * ts.size() + ti].setRequiresGradient(true);
@@ -45,6 +43,15 @@ public final class ExpertLora {
             }
         }
         return new ExpertLora(state, a, b);
+    }
+
+    /**
+     * A tensor whose memory belongs to the engine. DJL's PyTorch engine wraps Java-created CPU data without copying
+     * (the tensor borrows a direct buffer kept alive only by its Java wrapper), so trainable tensors, whose storage is
+     * shared with autograd and optimizer state, are copied into engine-owned memory.
+     */
+    static NDArray owned(NDManager manager, float[] data, Shape shape) {
+        return dev.flame.model.EngineArrays.of(manager, data, shape);
     }
 
     /** Whether target t carries a LoRA. */

@@ -123,7 +123,11 @@ public final class RoutingPlan {
      * independent of the number of experts.
      */
     public List<Group> groups(int maxGroups) {
-        Integer[] active = java.util.stream.IntStream.range(0, count.length).filter(j -> count[j] > 0).boxed()
+        // One group is every expert in id order (idle experts get only padding), so the stacked weights are used
+        // as they are; several groups sort the active experts by load.
+        Integer[] active = maxGroups <= 1
+                ? java.util.stream.IntStream.range(0, count.length).boxed().toArray(Integer[]::new)
+                : java.util.stream.IntStream.range(0, count.length).filter(j -> count[j] > 0).boxed()
                 .sorted((x, y) -> count[y] != count[x] ? Integer.compare(count[y], count[x]) : Integer.compare(x, y))
                 .toArray(Integer[]::new);
         int g = Math.max(1, Math.min(maxGroups, active.length));
@@ -133,7 +137,10 @@ public final class RoutingPlan {
         for (int gi = 0; gi < g; gi++) {
             int from = gi * active.length / g;
             int to = (gi + 1) * active.length / g;
-            int cap = count[active[from]];
+            int cap = 0;
+            for (int q = from; q < to; q++) {
+                cap = Math.max(cap, count[active[q]]);
+            }
             long[] experts = new long[to - from];
             long[] rows = new long[(to - from) * cap];
             java.util.Arrays.fill(rows, tokens);

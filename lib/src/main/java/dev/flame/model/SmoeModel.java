@@ -46,6 +46,7 @@ public final class SmoeModel implements AutoCloseable {
     private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
     private final Map<Integer, NDArray> maskCache = new HashMap<>();
     private int dispatchGroups = 1;
+    private boolean denseReference;
 
     private static final class Layer {
         NDArray inNorm;
@@ -67,7 +68,7 @@ public final class SmoeModel implements AutoCloseable {
         this.config = config.validate();
         this.manager = manager;
         int d = config.hiddenSize();
-        this.embed = manager.create(w.get("model.embed_tokens.weight").data(), new Shape(config.vocabSize(), d));
+        this.embed = EngineArrays.of(manager, w.get("model.embed_tokens.weight").data(), new Shape(config.vocabSize(), d));
         this.layers = new Layer[config.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -161,7 +162,7 @@ public final class SmoeModel implements AutoCloseable {
 
     private NDArray vector(Map<String, Tensor> w, String name) {
         Tensor t = require(w, name);
-        return manager.create(t.data(), new Shape(t.shape()));
+        return EngineArrays.of(manager, t.data(), new Shape(t.shape()));
     }
 
     /** Experts' [out, in] matrices of one projection, transposed and stacked into [N, in, out]. */
@@ -186,7 +187,7 @@ public final class SmoeModel implements AutoCloseable {
                 }
             }
         }
-        return manager.create(all, new Shape(n, cols, rows));
+        return EngineArrays.of(manager, all, new Shape(n, cols, rows));
     }
 
     private NDArray transposed(Map<String, Tensor> w, String name) {
@@ -206,7 +207,7 @@ public final class SmoeModel implements AutoCloseable {
                 dst[c * rows + r] = src[r * cols + c];
             }
         }
-        return manager.create(dst, new Shape(cols, rows));
+        return EngineArrays.of(manager, dst, new Shape(cols, rows));
     }
 
     private static Tensor require(Map<String, Tensor> w, String name) {
@@ -225,6 +226,14 @@ public final class SmoeModel implements AutoCloseable {
      * How many load-sorted expert groups the sparse dispatch uses (default 1): more groups pad less but make more
      * native calls. Results do not depend on it.
      */
+    /**
+     * Switches the MoE block to a dense reference that runs every expert on every token and masks the unselected
+     * ones (for checking the sparse dispatch only; gates are not differentiated in this mode).
+     */
+    public void setDenseReference(boolean dense) {
+        this.denseReference = dense;
+    }
+
     public void setDispatchGroups(int groups) {
         if (groups < 1) {
             throw new IllegalArgumentException("dispatch groups = " + groups + " must be at least 1");
@@ -320,11 +329,11 @@ public final class SmoeModel implements AutoCloseable {
             throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings = "
                     + config.maxPositionEmbeddings());
         }
-        NDArray ids = step.create(batch.tokensLong());
+        NDArray ids = EngineArrays.of(step, batch.tokensLong());
         NDArray x = own(step, embed.get(ids)); // [B*T, d]
         int[] valid = batch.validPositions();
-        NDArray validIdx = valid.length == b * t ? null : step.create(toLong(valid));
-        NDArray scatterBack = validIdx == null ? null : step.create(batch.validRankOrPad());
+        NDArray validIdx = valid.length == b * t ? null : EngineArrays.of(step, toLong(valid));
+        NDArray scatterBack = validIdx == null ? null : EngineArrays.of(step, batch.validRankOrPad());
         NDArray zeroRow = validIdx == null ? null : step.zeros(new Shape(1, d));
         for (int li = 0; li < layers.length; li++) {
             Layer layer = layers[li];
@@ -338,7 +347,7 @@ public final class SmoeModel implements AutoCloseable {
             }
             x = h.add(moe);
         }
-        NDArray sel = x.get(step.create(toLong(outputs)));
+        NDArray sel = x.get(EngineArrays.of(step, toLong(outputs)));
         return rmsNorm(sel, finalNorm).matMul(lmHeadT);
     }
 
@@ -385,7 +394,8 @@ public final class SmoeModel implements AutoCloseable {
                     sin[p * hd + i + hd / 2] = (float) Math.sin(angle);
                 }
             }
-            return new NDArray[] {manager.create(cos, new Shape(len, hd)), manager.create(sin, new Shape(len, hd))};
+            return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, hd)),
+                    EngineArrays.of(manager, sin, new Shape(len, hd))};
         });
     }
 
@@ -397,7 +407,7 @@ public final class SmoeModel implements AutoCloseable {
                     m[i * len + j] = -1e9f;
                 }
             }
-            return manager.create(m, new Shape(len, len));
+            return EngineArrays.of(manager, m, new Shape(len, len));
         });
     }
 
@@ -414,9 +424,57 @@ public final class SmoeModel implements AutoCloseable {
     private NDArray moe(NDManager step, int li, Layer layer, NDArray u, Routing routing, ExpertLora lora,
                         ActivationCounts counts) {
         int k = routing.k();
-        int bigK = config.numExpertsPerTok();
         int n = (int) u.getShape().get(0);
         int d = config.hiddenSize();
+        Route route = route(layer, u, routing);
+        NDArray gates = route.gates();
+        NDArray perTokenScale = route.perTokenScale();
+        long[] ids = route.ids().toLongArray();
+        if (denseReference) {
+            return dense(step, li, layer, u, gates, ids, k, lora, routing, perTokenScale);
+        }
+        RoutingPlan plan = RoutingPlan.of(ids, k, config.numExperts());
+        if (counts != null) {
+            counts.add(li, plan);
+        }
+        NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
+        List<NDArray> outs = new ArrayList<>();
+        for (RoutingPlan.Group group : plan.groups(dispatchGroups)) {
+            int e = group.experts().length;
+            NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
+            NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
+            outs.add(experts(step, li, layer, sel, xg, lora).reshape(e * group.capacity(), d));
+        }
+        NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
+        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
+        return rescale(step, li, moe, routing, perTokenScale);
+    }
+
+    /** s * MoE(u): per-token mass ratio, the tier's learned scalar, or the fixed factor of the mode. */
+    private NDArray rescale(NDManager step, int li, NDArray moe, Routing routing, NDArray perTokenScale) {
+        int k = routing.k();
+        int bigK = config.numExpertsPerTok();
+        if (perTokenScale != null) {
+            return moe.mul(perTokenScale);
+        }
+        if (routing.mode() == RescalerMode.LEARNED && k < bigK && routing.learnedScale() != null) {
+            return moe.mul(own(step, routing.learnedScale().get(li)));
+        }
+        double s = routing.mode().fixedFactor(k, bigK);
+        return s == 1.0 ? moe : moe.mul(s);
+    }
+
+    /**
+     * The selected experts of each token and their gate values: {@code p = softmax(W_router u)} over all experts,
+     * the top-k probabilities kept as they are (renormalised only when {@code norm_topk_prob} is set), plus the
+     * per-token mass ratio {@code sum(top-K p) / sum(top-k p)} when the mode asks for it.
+     */
+    public record Route(NDArray gates, NDArray ids, NDArray perTokenScale) {
+    }
+
+    private Route route(Layer layer, NDArray u, Routing routing) {
+        int k = routing.k();
+        int bigK = config.numExpertsPerTok();
         NDArray probs = u.matMul(layer.routerT).softmax(-1); // [n, N]
         boolean massRatio = routing.mode() == RescalerMode.MASS_RATIO && k < bigK;
         NDList top = probs.topK(massRatio ? bigK : k, -1, true, true);
@@ -432,31 +490,33 @@ public final class SmoeModel implements AutoCloseable {
         if (config.normTopkProb()) {
             gates = gates.div(gates.sum(new int[] {-1}, true));
         }
-        RoutingPlan plan = RoutingPlan.of(ids.toLongArray(), k, config.numExperts());
-        if (counts != null) {
-            counts.add(li, plan);
-        }
-        NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
-        List<NDArray> outs = new ArrayList<>();
-        for (RoutingPlan.Group group : plan.groups(dispatchGroups)) {
-            int e = group.experts().length;
-            NDArray xg = padded.get(step.create(group.tokenRows())).reshape(e, group.capacity(), d);
-            NDArray sel = isAllInOrder(group.experts()) ? null : step.create(group.experts());
-            outs.add(experts(step, li, layer, sel, xg, lora).reshape(e * group.capacity(), d));
-        }
-        NDArray y = concat(outs).get(step.create(plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
-        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
-        if (perTokenScale != null) {
-            moe = moe.mul(perTokenScale);
-        } else if (routing.mode() == RescalerMode.LEARNED && k < bigK && routing.learnedScale() != null) {
-            moe = moe.mul(own(step, routing.learnedScale().get(li)));
-        } else {
-            double s = routing.mode().fixedFactor(k, bigK);
-            if (s != 1.0) {
-                moe = moe.mul(s);
+        return new Route(gates, ids, perTokenScale);
+    }
+
+    /** Router decision of layer l for normalised hidden rows u [n, d] (for inspection and tests). */
+    public Route route(int layer, NDArray u, Routing routing) {
+        return route(layers[layer], u, routing);
+    }
+
+    /**
+     * Dense reference of the MoE block: every expert on every token, weighted by a gate matrix that is zero for
+     * unselected experts. Used only to check the sparse dispatch; it does the work FLAME avoids.
+     */
+    private NDArray dense(NDManager step, int li, Layer layer, NDArray u, NDArray gates, long[] ids, int k,
+                          ExpertLora lora, Routing routing, NDArray perTokenScale) {
+        int n = (int) u.getShape().get(0);
+        int experts = config.numExperts();
+        float[] g = gates.toFloatArray();
+        float[] full = new float[n * experts];
+        for (int i = 0; i < n; i++) {
+            for (int s = 0; s < k; s++) {
+                full[i * experts + (int) ids[i * k + s]] = g[i * k + s];
             }
         }
-        return moe;
+        NDArray weight = EngineArrays.of(step, full, new Shape(n, experts)).transpose().expandDims(2); // [N, n, 1]
+        NDArray xAll = u.expandDims(0).repeat(0, experts); // [N, n, d]
+        NDArray out = experts(step, li, layer, null, xAll, lora).mul(weight).sum(new int[] {0});
+        return rescale(step, li, out, routing, perTokenScale);
     }
 
     private static NDArray concat(List<NDArray> parts) {
@@ -503,8 +563,19 @@ public final class SmoeModel implements AutoCloseable {
         return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.transpose(0, 2, 1)).mul(lora.scaling()));
     }
 
+    /**
+     * The group's slice of stacked weights [N, ...] -> [E, ...], built from plain slices: gathering rows of a
+     * trainable tensor by an index array gave corrupted gradients on DJL 0.35.1's PyTorch engine.
+     */
     private static NDArray pick(NDManager step, NDArray stacked, NDArray sel) {
-        return sel == null ? stacked : own(step, stacked.get(sel));
+        if (sel == null) {
+            return stacked;
+        }
+        NDList parts = new NDList();
+        for (long j : sel.toLongArray()) {
+            parts.add(own(step, stacked.get(j)));
+        }
+        return NDArrays.stack(parts, 0);
     }
 
     private static NDArray own(NDManager step, NDArray a) {

@@ -10,6 +10,7 @@ import dev.flame.data.PackedBatch;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.ActivationCounts;
+import dev.flame.model.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
@@ -103,7 +104,7 @@ public final class LocalTrainer {
         long tokens = 0;
         try (NDManager session = NDManager.newBaseManager()) {
             ExpertLora lora = ExpertLora.from(start, session, true);
-            NDArray scale = session.create(rescalerStart.clone());
+            NDArray scale = EngineArrays.of(session, rescalerStart.clone());
             List<NDArray> params = new ArrayList<>(lora.parameters());
             if (mode.learns(k, bigK)) {
                 scale.setRequiresGradient(true);

@@ -2,6 +2,7 @@ package dev.flame.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.flame.model.EngineArrays;
 
 /** Loss functions on the model's selected-position logits. */
 public final class Losses {
@@ -19,7 +20,7 @@ public final class Losses {
         for (int i = 0; i < t.length; i++) {
             t[i] = targets[i];
         }
-        NDArray idx = step.create(t).reshape(targets.length, 1);
+        NDArray idx = EngineArrays.of(step, t).reshape(targets.length, 1);
         return logits.logSoftmax(-1).gather(idx, 1).mean().neg();
     }
 }
