@@ -75,6 +75,11 @@ public final class RoundRunner {
         return state.copy();
     }
 
+    /** Replaces the global state (to restore a saved state or to try a modification); a copy is kept. */
+    public void setState(GlobalState newState) {
+        this.state = newState.copy();
+    }
+
     public List<Client> clients() {
         return clients;
     }

@@ -130,6 +130,10 @@ public final class LocalTrainer {
                         gc.backward(loss);
                     }
                     curve[s] = loss.getFloat();
+                    if (!Double.isFinite(curve[s])) {
+                        throw new IllegalStateException("local training diverged: the loss is " + curve[s]
+                                + " at step " + (s + 1) + " of " + total + " (k = " + k + ")");
+                    }
                     opt.step(step);
                 }
                 if (listener != null) {

@@ -1,0 +1,68 @@
+package dev.flame.experiment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExperimentConfigTest {
+    private static ExperimentConfig parse(String json) throws Exception {
+        return ExperimentConfig.fromJson(new ObjectMapper().readTree(json), "test");
+    }
+
+    @Test
+    void keysOverrideDefaults() throws Exception {
+        ExperimentConfig c = parse("{\"rounds\": 3, \"temperature\": 0}");
+        assertEquals(3, c.rounds());
+        assertEquals(0.0, c.temperature());
+        assertEquals(ExperimentConfig.defaults().clients(), c.clients());
+    }
+
+    @Test
+    void jsonRoundTrip() throws Exception {
+        ExperimentConfig d = ExperimentConfig.defaults();
+        assertEquals(d, parse(d.toJson()));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"roundz\": 3}|roundz",
+            "{\"participation\": 1.5}|participation",
+            "{\"participation\": 0}|participation",
+            "{\"temperature\": -1}|temperature",
+            "{\"tier_mix\": [0.5, 0.5, 0.5, 0.5]}|tier_mix",
+            "{\"tiers\": [8, 4], \"tier_mix\": [0.5, 0.25, 0.25]}|tier_mix",
+            "{\"rescaler\": \"magic\"}|rescaler",
+            "{\"partition\": \"random\"}|partition",
+            "{\"lora_targets\": [\"q_proj\"]}|lora_targets",
+            "{\"clients\": \"many\"}|clients",
+            "{\"activation_denominator\": \"bytes\"}|activation_denominator",
+            "{\"batch_size\": 0}|batch_size"})
+    void badValuesNameTheField(String json, String field) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(json));
+        assertTrue(e.getMessage().contains(field), e.getMessage());
+    }
+
+    @Test
+    void tierAboveModelTopKIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Experiment.create(parse("{\"tiers\": [16], \"tier_mix\": [1.0]}")));
+        assertTrue(e.getMessage().contains("tiers"), e.getMessage());
+    }
+
+    @Test
+    void missingFileAndBrokenJson(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.load(dir.resolve("nope.json")));
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"rounds\": ");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.load(bad));
+        assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+    }
+}
