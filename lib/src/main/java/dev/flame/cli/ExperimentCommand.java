@@ -52,7 +52,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
             progress.row("base", base, Double.NaN, 0, 0);
             exp.runner().addListener(progress);
             List<RoundReport> reports = exp.runner().run(c.rounds());
-            List<Path> files = ExperimentOutputs.write(out, c, base, reports, exp.model().config().numHiddenLayers());
+            List<Path> files = ExperimentOutputs.write(out, c, base, reports, exp.model().config().numHiddenLayers(),
+                    exp.mainTasks());
             System.out.println();
             if (!reports.isEmpty()) {
                 EvalReport last = reports.get(reports.size() - 1).eval();

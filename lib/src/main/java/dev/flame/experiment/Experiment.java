@@ -242,6 +242,18 @@ public final class Experiment implements AutoCloseable {
         return lora;
     }
 
+    /** Client id -> its main task and that task's share of its data, e.g. "map-b 70%". */
+    public Map<Integer, String> mainTasks() {
+        Map<Integer, String> out = new TreeMap<>();
+        for (Client c : clients) {
+            Map<String, Integer> tasks = new TreeMap<>();
+            c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
+            tasks.entrySet().stream().max(Map.Entry.comparingByValue()).ifPresent(e -> out.put(c.id(),
+                    String.format("%s %d%%", e.getKey(), Math.round(100.0 * e.getValue() / c.size()))));
+        }
+        return out;
+    }
+
     /** A few lines on what this federation is: model, data, clients and their tiers, method. */
     public String summary() {
         StringBuilder sb = new StringBuilder();

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes an experiment's outputs into a directory: {@code results.json}, {@code rounds.csv}, {@code accuracy.png}
@@ -22,8 +23,8 @@ public final class ExperimentOutputs {
     }
 
     /** Writes every output and returns the paths written. */
-    public static List<Path> write(Path dir, Object config, EvalReport base, List<RoundReport> rounds, int layers)
-            throws IOException {
+    public static List<Path> write(Path dir, Object config, EvalReport base, List<RoundReport> rounds, int layers,
+                                   Map<Integer, String> clientNotes) throws IOException {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         Path json = dir.resolve("results.json");
@@ -38,7 +39,8 @@ public final class ExperimentOutputs {
         written.add(acc);
         if (!rounds.isEmpty()) {
             Path heat = dir.resolve("activation_heatmap.png");
-            Charts.save(Charts.activationHeatmaps(rounds.get(rounds.size() - 1).clients(), layers), heat);
+            Charts.save(Charts.activationHeatmaps(rounds.get(rounds.size() - 1).clients(), layers,
+                    clientNotes), heat);
             written.add(heat);
         }
         return written;

@@ -150,7 +150,7 @@ public final class Charts {
     public static BufferedImage activationHeatmap(List<ClientReport> clients, int layer, String title) {
         double[][] f = activationFrequencies(clients, layer);
         int height = heatmapHeight(clients.size(), HEIGHT);
-        return BitmapEncoder.getBufferedImage(heatmap(clients, f, title, height, Double.NaN));
+        return BitmapEncoder.getBufferedImage(heatmap(clients, f, title, height, Double.NaN, Map.of()));
     }
 
     /**
@@ -163,6 +163,16 @@ public final class Charts {
      * @throws IllegalArgumentException if there are no clients, {@code layers < 1}, or a layer has no counts at all
      */
     public static BufferedImage activationHeatmaps(List<ClientReport> clients, int layers) {
+        return activationHeatmaps(clients, layers, Map.of());
+    }
+
+    /**
+     * As {@link #activationHeatmaps(List, int)}, with a note after each client's row label (for example its main
+     * task), so that routing can be read against the data each client holds.
+     *
+     * @param notes client id -> short note; clients without one get none
+     */
+    public static BufferedImage activationHeatmaps(List<ClientReport> clients, int layers, Map<Integer, String> notes) {
         if (layers < 1) {
             throw new IllegalArgumentException("Need at least one layer to draw, got " + layers + ".");
         }
@@ -184,7 +194,7 @@ public final class Charts {
             g.fillRect(0, 0, out.getWidth(), out.getHeight());
             for (int l = 0; l < layers; l++) {
                 HeatMapChart chart = heatmap(clients, f[l], "Layer " + l + ": expert activation frequency", panel,
-                        scaleMax(max));
+                        scaleMax(max), notes);
                 g.drawImage(BitmapEncoder.getBufferedImage(chart), 0, l * panel, null);
             }
         } finally {
@@ -327,7 +337,7 @@ public final class Charts {
 
     /** The colour scale runs from 0 to {@code scaleMax}, or to the largest frequency of {@code f} if that is NaN. */
     private static HeatMapChart heatmap(List<ClientReport> clients, double[][] f, String title, int height,
-                                        double scaleMax) {
+                                        double scaleMax, Map<Integer, String> notes) {
         int n = clients.size();
         int experts = f[0].length;
         HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(height)
@@ -350,7 +360,9 @@ public final class Charts {
         List<String> ys = new ArrayList<>();
         for (int i = n - 1; i >= 0; i--) {
             ClientReport c = clients.get(i);
-            ys.add("client " + c.clientId() + " (k=" + c.k() + (c.ok() ? ")" : ", failed)"));
+            String note = notes.get(c.clientId());
+            ys.add("client " + c.clientId() + " (k=" + c.k() + (c.ok() ? ")" : ", failed)")
+                    + (note == null ? "" : " " + note));
         }
         double max = 0;
         List<Number[]> cells = new ArrayList<>();
