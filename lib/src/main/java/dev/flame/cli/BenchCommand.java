@@ -42,12 +42,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "8", description = "untimed steps per tier (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--dispatch-groups", defaultValue = "1",
+            description = "expert groups of the sparse dispatch (default: ${DEFAULT-VALUE})")
+    int groups;
+
     @Override
     public Integer call() throws Exception {
         ExperimentConfig c = ExperimentConfig.defaults();
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
             SmoeModel model = exp.model();
+            model.setDispatchGroups(groups);
             List<Example> data = exp.split().train();
             List<Example> examples = new ArrayList<>(data.subList(0, Math.min(bs, data.size())));
             PackedBatch pb = Batches.pack(examples, 0);

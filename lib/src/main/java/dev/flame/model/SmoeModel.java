@@ -223,10 +223,6 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
-     * How many load-sorted expert groups the sparse dispatch uses (default 1): more groups pad less but make more
-     * native calls. Results do not depend on it.
-     */
-    /**
      * Switches the MoE block to a dense reference that runs every expert on every token and masks the unselected
      * ones (for checking the sparse dispatch only; gates are not differentiated in this mode).
      */
@@ -234,6 +230,12 @@ public final class SmoeModel implements AutoCloseable {
         this.denseReference = dense;
     }
 
+    /**
+     * How many expert groups the sparse dispatch uses. 1 (the default): every expert in one batched product over a
+     * block padded to the busiest expert's load, using the stacked weights as they are. More groups sort the active
+     * experts by load and pad each group only to its own busiest expert, at the cost of slicing their weights out
+     * of the stacked tensors (a large batch at small k gains). Results do not depend on it.
+     */
     public void setDispatchGroups(int groups) {
         if (groups < 1) {
             throw new IllegalArgumentException("dispatch groups = " + groups + " must be at least 1");
