@@ -48,16 +48,18 @@ final class ConsoleProgress implements RoundListener {
     public void onRoundStart(int round, List<Integer> sampled) {
         bar = null;
         this.sampled = sampled.size();
+        this.done = 0;
     }
 
     private int sampled;
+    private int done;
 
     @Override
     public void onClientStep(int round, int clientId, int step, int total, double loss) {
         if (bar == null) {
             stepsPerClient = total;
             bar = new ProgressBarBuilder().setTaskName("round " + round).setInitialMax((long) total * sampled)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                     .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build();
         }
         bar.step();
@@ -68,6 +70,10 @@ final class ConsoleProgress implements RoundListener {
     public void onClientDone(int round, ClientReport report) {
         if (!report.ok() && bar != null) {
             bar.stepBy(Math.max(0, stepsPerClient - report.lossCurve().length));
+        }
+        if (++done == sampled && bar != null) {
+            bar.close(); // local training is over; evaluation follows
+            bar = null;
         }
     }
 

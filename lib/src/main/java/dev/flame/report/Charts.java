@@ -328,7 +328,7 @@ public final class Charts {
      * @throws IOException if the image cannot be encoded or written
      */
     public static void save(BufferedImage image, Path file) throws IOException {
-        AtomicWrite.write(file, out -> {
+        dev.flame.model.io.AtomicFiles.writeStream(file, out -> {
             if (!ImageIO.write(image, "png", out)) {
                 throw new IOException("No PNG encoder could write an image of type " + image.getType() + ".");
             }

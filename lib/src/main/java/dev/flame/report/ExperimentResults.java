@@ -219,7 +219,7 @@ public final class ExperimentResults {
      * @throws IOException if it cannot be written or the config cannot be serialised
      */
     public void write(Path file) throws IOException {
-        AtomicWrite.write(file, out -> MAPPER.writeValue(out, this));
+        dev.flame.model.io.AtomicFiles.writeStream(file, out -> MAPPER.writeValue(out, this));
     }
 
     /**

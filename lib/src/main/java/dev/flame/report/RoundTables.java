@@ -201,7 +201,7 @@ public final class RoundTables {
      * @throws IOException if it cannot be written
      */
     public static void writeCsv(Table t, Path file) throws IOException {
-        AtomicWrite.write(file, out -> {
+        dev.flame.model.io.AtomicFiles.writeStream(file, out -> {
             Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
             t.write().csv(w);
             w.flush();

@@ -8,14 +8,25 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Writes a file through a temporary sibling and a rename, so that a failure never leaves a partial target. */
-final class AtomicFiles {
+/**
+ * Writes a file through a temporary sibling and a rename, so that a reader never sees a half-written file and a failed
+ * write leaves an existing target untouched. Used for checkpoints, results, tables and charts.
+ */
+public final class AtomicFiles {
 
     /** The body of a write: fills the channel of the temporary file. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void writeTo(FileChannel channel) throws IOException;
     }
+
+    /** The body of a write as a stream; it may close the stream it is given. */
+    @FunctionalInterface
+    public interface StreamBody {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    private static final java.util.Random RANDOM = new java.security.SecureRandom();
 
     private AtomicFiles() {
     }
@@ -25,14 +36,24 @@ final class AtomicFiles {
      * forces it to disk, then renames it over {@code target}. On failure the temporary file is deleted and an existing
      * {@code target} is untouched.
      */
-    static void write(Path target, Body body) throws IOException {
+    public static void write(Path target, Body body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        // not Files.createTempFile: its owner-only permissions would carry over to files meant to be shared
+        Path tmp = null;
+        FileChannel channel = null;
+        while (channel == null) {
+            tmp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another writer drew the same name; draw again
+            }
+        }
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = channel) {
                 body.writeTo(ch);
                 ch.force(true);
             }
@@ -50,8 +71,27 @@ final class AtomicFiles {
         }
     }
 
+    /** Writes a stream body atomically (the body may close its stream; the file is still forced to disk). */
+    public static void writeStream(Path target, StreamBody body) throws IOException {
+        write(target, ch -> {
+            java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch));
+            body.writeTo(new java.io.FilterOutputStream(out) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    out.flush();
+                }
+            });
+            out.flush();
+        });
+    }
+
     /** Writes {@code bytes} to {@code target} atomically. */
-    static void write(Path target, byte[] bytes) throws IOException {
+    public static void write(Path target, byte[] bytes) throws IOException {
         write(target, ch -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
