@@ -42,9 +42,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "8", description = "untimed steps per tier (default: ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--dispatch-groups", defaultValue = "1",
-            description = "expert groups of the sparse dispatch (default: ${DEFAULT-VALUE})")
-    int groups;
+    @Option(names = "--slice-cost", defaultValue = "225e-6",
+            description = "seconds the dispatch assumes for slicing one expert's weights; 1 keeps one block "
+                    + "(default: ${DEFAULT-VALUE})")
+    double sliceCost;
 
     @Override
     public Integer call() throws Exception {
@@ -52,7 +53,7 @@ public final class BenchCommand implements Callable<Integer> {
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
             SmoeModel model = exp.model();
-            model.setDispatchGroups(groups);
+            model.setDispatchCosts(sliceCost, 3e10);
             List<Example> data = exp.split().train();
             List<Example> examples = new ArrayList<>(data.subList(0, Math.min(bs, data.size())));
             PackedBatch pb = Batches.pack(examples, 0);

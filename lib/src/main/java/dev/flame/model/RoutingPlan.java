@@ -106,10 +106,10 @@ public final class RoutingPlan {
     }
 
     /**
-     * A group of experts computed together as one batched matrix product over a padded [experts, capacity, d] block.
+     * Experts computed together as one batched matrix product over a padded [experts, capacity, d] block.
      *
-     * @param experts   expert ids of the group
-     * @param capacity  rows per expert: the largest token count in the group
+     * @param experts   expert ids of the block
+     * @param capacity  rows per expert
      * @param tokenRows for each of the experts.length * capacity rows, the token it holds, or {@link #tokens()} (a zero
      *                  row) for padding
      */
@@ -117,55 +117,80 @@ public final class RoutingPlan {
     }
 
     /**
-     * Packs the active experts into at most {@code maxGroups} groups of similar load, so that each group runs as one
-     * batched product padded only to its own largest load. Experts are sorted by load (descending) and cut into
-     * consecutive groups; with k = 1 or k = K alike, padding stays small while the number of native calls stays
-     * independent of the number of experts.
+     * Packs the assignments into one or two padded blocks, each run as one batched product per projection:
+     * <ul>
+     *   <li>block 1: every expert in id order with its first {@code c} tokens, padded to {@code c} rows, so the stacked
+     *       weights are used as they are;</li>
+     *   <li>block 2, only if some expert has more than {@code c} tokens: those experts with the rest of their tokens,
+     *       padded to the largest rest; their weights have to be sliced out of the stacked tensors.</li>
+     * </ul>
+     * {@code c} minimises the padded rows plus {@code sliceCostRows} for every expert in block 2: with a cost of 0 the
+     * padding is smallest; a large cost keeps a single block padded to the busiest expert.
+     *
+     * @param sliceCostRows what slicing one expert's weights costs, in rows of expert compute
      */
-    public List<Group> groups(int maxGroups) {
-        // One group is every expert in id order (idle experts get only padding), so the stacked weights are used
-        // as they are; several groups sort the active experts by load.
-        Integer[] active = maxGroups <= 1
-                ? java.util.stream.IntStream.range(0, count.length).boxed().toArray(Integer[]::new)
-                : java.util.stream.IntStream.range(0, count.length).filter(j -> count[j] > 0).boxed()
-                .sorted((x, y) -> count[y] != count[x] ? Integer.compare(count[y], count[x]) : Integer.compare(x, y))
-                .toArray(Integer[]::new);
-        int g = Math.max(1, Math.min(maxGroups, active.length));
-        List<Group> out = new ArrayList<>(g);
+    public List<Group> blocks(double sliceCostRows) {
+        int max = 0;
+        for (int c : count) {
+            max = Math.max(max, c);
+        }
+        int n = count.length;
+        int bestCap = max;
+        double bestCost = (double) n * max;
+        for (int c : count) {
+            if (c >= max) {
+                continue;
+            }
+            int over = 0;
+            for (int x : count) {
+                over += x > c ? 1 : 0;
+            }
+            double cost = (double) n * c + (double) over * (max - c) + over * sliceCostRows;
+            if (cost < bestCost || (cost == bestCost && c > bestCap)) {
+                bestCost = cost;
+                bestCap = c;
+            }
+        }
         rowOf = new long[order.length];
-        long base = 0;
-        for (int gi = 0; gi < g; gi++) {
-            int from = gi * active.length / g;
-            int to = (gi + 1) * active.length / g;
-            int cap = 0;
-            for (int q = from; q < to; q++) {
-                cap = Math.max(cap, count[active[q]]);
-            }
-            long[] experts = new long[to - from];
-            long[] rows = new long[(to - from) * cap];
-            java.util.Arrays.fill(rows, tokens);
-            for (int s = 0; s < to - from; s++) {
-                int e = active[from + s];
-                experts[s] = e;
-                for (int i = 0; i < count[e]; i++) {
-                    int sorted = offset[e] + i;
-                    rows[s * cap + i] = tokenOf[sorted];
-                    rowOf[(int) order[sorted]] = base + (long) s * cap + i;
-                }
-            }
-            base += rows.length;
-            out.add(new Group(experts, cap, rows));
+        List<Group> out = new ArrayList<>(2);
+        long[] all = new long[n];
+        for (int j = 0; j < n; j++) {
+            all[j] = j;
+        }
+        if (bestCap > 0) {
+            out.add(block(all, 0, bestCap, 0));
+        }
+        if (bestCap < max) {
+            final int cap = bestCap;
+            long[] heavy = java.util.stream.IntStream.range(0, n).filter(j -> count[j] > cap).asLongStream().toArray();
+            out.add(block(heavy, cap, max - cap, (long) n * cap));
         }
         return out;
     }
 
+    /** Rows for the given experts' tokens number {@code skip} .. {@code skip + cap - 1}, starting at row {@code base}. */
+    private Group block(long[] experts, int skip, int cap, long base) {
+        long[] rows = new long[experts.length * cap];
+        java.util.Arrays.fill(rows, tokens);
+        for (int s = 0; s < experts.length; s++) {
+            int e = (int) experts[s];
+            for (int i = skip; i < Math.min(count[e], skip + cap); i++) {
+                int sorted = offset[e] + i;
+                int row = s * cap + (i - skip);
+                rows[row] = tokenOf[sorted];
+                rowOf[(int) order[sorted]] = base + row;
+            }
+        }
+        return new Group(experts, cap, rows);
+    }
+
     /**
-     * After {@link #groups(int)}: for each flat (token * k + slot) assignment, its row in the concatenation of the
-     * groups' outputs.
+     * After {@link #blocks(double)}: for each flat (token * k + slot) assignment, its row in the concatenation of the
+     * blocks' outputs.
      */
     public long[] rowOfAssignment() {
         if (rowOf == null) {
-            throw new IllegalStateException("call groups(...) first");
+            throw new IllegalStateException("call blocks(...) first");
         }
         return rowOf;
     }

@@ -45,7 +45,8 @@ public final class SmoeModel implements AutoCloseable {
     private final NDArray lmHeadT;
     private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
     private final Map<Integer, NDArray> maskCache = new HashMap<>();
-    private int dispatchGroups = 1;
+    private double sliceSeconds = 225e-6;
+    private double flopsPerSecond = 3e10;
     private boolean denseReference;
 
     private static final class Layer {
@@ -231,16 +232,24 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
-     * How many expert groups the sparse dispatch uses. 1 (the default): every expert in one batched product over a
-     * block padded to the busiest expert's load, using the stacked weights as they are. More groups sort the active
-     * experts by load and pad each group only to its own busiest expert, at the cost of slicing their weights out
-     * of the stacked tensors (a large batch at small k gains). Results do not depend on it.
+     * Sets how expensive the dispatch takes slicing one expert's weights to be, in seconds (default 225 us, measured
+     * for the nine slices of an expert with their backward on 2 CPU cores), against {@code flopsPerSecond} for
+     * padded rows of expert compute (default 3e10). The dispatch then splits off the busiest experts' extra tokens
+     * into a second block only where that saves more padding than it costs. Results do not depend on it.
      */
-    public void setDispatchGroups(int groups) {
-        if (groups < 1) {
-            throw new IllegalArgumentException("dispatch groups = " + groups + " must be at least 1");
+    public void setDispatchCosts(double secondsPerExpertSlice, double flopsPerSecond) {
+        if (!(secondsPerExpertSlice >= 0) || !(flopsPerSecond > 0)) {
+            throw new IllegalArgumentException("dispatch costs " + secondsPerExpertSlice + " s per expert slice, "
+                    + flopsPerSecond + " FLOP/s: need >= 0 and > 0");
         }
-        this.dispatchGroups = groups;
+        this.sliceSeconds = secondsPerExpertSlice;
+        this.flopsPerSecond = flopsPerSecond;
+    }
+
+    /** The slicing cost of one expert in rows of expert compute (forward and backward of gate, up and down). */
+    private double sliceCostRows() {
+        double rowFlops = 3.0 * 3 * 2 * config.hiddenSize() * config.intermediateSize();
+        return sliceSeconds * flopsPerSecond / rowFlops;
     }
 
     /** Copies the weights out in the Hugging Face layout ([out, in] matrices). */
@@ -441,7 +450,7 @@ public final class SmoeModel implements AutoCloseable {
         }
         NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
         List<NDArray> outs = new ArrayList<>();
-        for (RoutingPlan.Group group : plan.groups(dispatchGroups)) {
+        for (RoutingPlan.Group group : plan.blocks(sliceCostRows())) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
