@@ -47,8 +47,16 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     double sliceCost;
 
+    @Option(names = "--memory-rounds", defaultValue = "0",
+            description = "instead of throughput: run this many short rounds (3 local steps) of the default "
+                    + "federation and print the process's resident memory every 10 rounds")
+    int memoryRounds;
+
     @Override
     public Integer call() throws Exception {
+        if (memoryRounds > 0) {
+            return memory();
+        }
         ExperimentConfig c = ExperimentConfig.defaults();
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
@@ -83,6 +91,34 @@ public final class BenchCommand implements Callable<Integer> {
                     measured, analytic, 100 * (measured / analytic - 1));
         }
         return 0;
+    }
+
+    private int memory() throws Exception {
+        ExperimentConfig c = ExperimentConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("{\"local_steps\": 3, \"test_per_task\": 10}"), "bench");
+        try (Experiment exp = Experiment.create(c)) {
+            long first = -1;
+            for (int r = 1; r <= memoryRounds; r++) {
+                exp.runner().nextRound();
+                if (r % 10 == 0 || r == memoryRounds) {
+                    long rss = residentKb();
+                    first = first < 0 ? rss : first;
+                    System.out.printf("round %4d  resident %6d MB  (%+.1f%% since round %d)%n", r, rss / 1024,
+                            100.0 * (rss - first) / first, Math.min(10, memoryRounds));
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** VmRSS of this process (Linux), in kB. */
+    private static long residentKb() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D+", ""));
+            }
+        }
+        throw new java.io.IOException("no VmRSS in /proc/self/status");
     }
 
     private double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb) {

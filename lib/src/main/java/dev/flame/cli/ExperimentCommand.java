@@ -1,5 +1,7 @@
 package dev.flame.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.eval.EvalReport;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
@@ -28,11 +30,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ExperimentConfig c = config();
         if (rounds != null || seed != null) {
-            com.fasterxml.jackson.databind.node.ObjectNode o = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .createObjectNode();
-            com.fasterxml.jackson.databind.JsonNode current = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(c.toJson());
-            o.setAll((com.fasterxml.jackson.databind.node.ObjectNode) current);
+            ObjectNode o = (ObjectNode) new ObjectMapper().readTree(c.toJson());
             if (rounds != null) {
                 o.put("rounds", rounds);
             }

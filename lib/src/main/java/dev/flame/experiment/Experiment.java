@@ -242,13 +242,17 @@ public final class Experiment implements AutoCloseable {
         return lora;
     }
 
+    private static Map<String, Integer> taskCounts(Client c) {
+        Map<String, Integer> tasks = new TreeMap<>();
+        c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
+        return tasks;
+    }
+
     /** Client id -> its main task and that task's share of its data, e.g. "map-b 70%". */
     public Map<Integer, String> mainTasks() {
         Map<Integer, String> out = new TreeMap<>();
         for (Client c : clients) {
-            Map<String, Integer> tasks = new TreeMap<>();
-            c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
-            tasks.entrySet().stream().max(Map.Entry.comparingByValue()).ifPresent(e -> out.put(c.id(),
+            taskCounts(c).entrySet().stream().max(Map.Entry.comparingByValue()).ifPresent(e -> out.put(c.id(),
                     String.format("%s %d%%", e.getKey(), Math.round(100.0 * e.getValue() / c.size()))));
         }
         return out;
@@ -264,10 +268,8 @@ public final class Experiment implements AutoCloseable {
                 .append(config.partition().equals("dirichlet") ? " (alpha " + config.dirichletAlpha() + ")" : "")
                 .append(", participation ").append(config.participation()).append('\n');
         for (Client c : clients) {
-            Map<String, Integer> tasks = new TreeMap<>();
-            c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
             sb.append("  client ").append(c.id()).append("  k=").append(c.k()).append("  ").append(c.size())
-                    .append(" examples ").append(tasks).append('\n');
+                    .append(" examples ").append(taskCounts(c)).append('\n');
         }
         sb.append("method     ").append(runner.strategy().describe()).append(", rescaler ")
                 .append(config.rescalerMode()).append(", LoRA r=").append(lora.rank()).append(" alpha=")
