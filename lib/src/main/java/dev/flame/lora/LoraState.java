@@ -42,11 +42,23 @@ public final class LoraState {
 
     /** All-zero A and B for the given model. */
     public static LoraState zeros(SmoeConfig model, LoraConfig config) {
+        return allocate(config, model.numHiddenLayers(), model.numExperts(), model.hiddenSize(),
+                model.intermediateSize());
+    }
+
+    /**
+     * All-zero A and B for the same model shape as this state (layers, experts, dimensions) under another config,
+     * e.g. another rank: what rank-heterogeneous federated methods need to build a client's or the server's LoRA.
+     */
+    public LoraState zerosWith(LoraConfig other) {
+        return allocate(other, layers, experts, hidden, intermediate);
+    }
+
+    private static LoraState allocate(LoraConfig config, int layers, int experts, int hidden, int intermediate) {
         int nt = config.targets().size();
-        float[][] a = new float[model.numHiddenLayers() * nt][];
-        float[][] b = new float[model.numHiddenLayers() * nt][];
-        LoraState s = new LoraState(config, model.numHiddenLayers(), model.numExperts(), model.hiddenSize(),
-                model.intermediateSize(), a, b);
+        float[][] a = new float[layers * nt][];
+        float[][] b = new float[layers * nt][];
+        LoraState s = new LoraState(config, layers, experts, hidden, intermediate, a, b);
         for (int l = 0; l < s.layers; l++) {
             for (int ti = 0; ti < nt; ti++) {
                 LoraTarget t = s.targets.get(ti);
