@@ -18,8 +18,13 @@ public final class TinyModels {
 
     /** A LoRA with random A and random (non-zero) B, so that the adapter changes the output. */
     public static LoraState randomLora(SmoeConfig c, long seed) {
+        return randomLora(c, new LoraConfig(4, 8, java.util.EnumSet.allOf(LoraTarget.class)), seed);
+    }
+
+    /** Random A (LoRA init) and random non-zero B in [-0.1, 0.1) for the given LoRA config. */
+    public static LoraState randomLora(SmoeConfig c, LoraConfig config, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        LoraState s = LoraState.init(c, new LoraConfig(4, 8, java.util.EnumSet.allOf(LoraTarget.class)), rng);
+        LoraState s = LoraState.init(c, config, rng);
         for (int l = 0; l < s.layers(); l++) {
             for (LoraTarget t : s.targets()) {
                 float[] b = s.b(l, t);

@@ -56,12 +56,6 @@ public final class FlexLoraStrategy implements RankedStrategy {
                 ExpertUpdates.copyRescalers(current.tierRescalers()));
     }
 
-    /** {@link RankTruncation#truncate truncate}(global.lora(), clientRank): the rank-r_i truncated SVD of dW_j. */
-    @Override
-    public LoraState dispatch(GlobalState global, int clientRank) {
-        return RankTruncation.truncate(global.lora(), clientRank);
-    }
-
     /**
      * The dense {@code dW_j = sum_i p_i (alpha / r_i) B_ij A_ij} of layer l, target t, expert j, [d_out, d_in]
      * row-major (for reference and tests; {@link #aggregate(LoraState, List)} does not form it).

@@ -43,12 +43,6 @@ public final class HetLoraStrategy implements RankedStrategy {
                 ExpertUpdates.copyRescalers(current.tierRescalers()));
     }
 
-    /** {@link RankTruncation#truncate truncate}(global.lora(), clientRank). */
-    @Override
-    public LoraState dispatch(GlobalState global, int clientRank) {
-        return RankTruncation.truncate(global.lora(), clientRank);
-    }
-
     /**
      * The unnormalised weights {@code w_ij = ||(alpha / r_i) B_ij A_ij||_F} of expert j, layer l, target t.
      *

@@ -14,7 +14,12 @@ public interface RankedStrategy extends Strategy {
      * The LoRA of rank {@code clientRank} a client starts local training from; its update
      * {@code (alpha / r_i) B A} is the global update restricted to r_i components.
      *
+     * The default is {@link RankTruncation#truncate truncate}(global.lora(), clientRank): the first r_i rank
+     * components (for FlexLoRA, whose global state is the SVD factorisation, the best rank-r_i approximation).
+     *
      * @param clientRank r_i, at most the global rank
      */
-    LoraState dispatch(GlobalState global, int clientRank);
+    default LoraState dispatch(GlobalState global, int clientRank) {
+        return RankTruncation.truncate(global.lora(), clientRank);
+    }
 }

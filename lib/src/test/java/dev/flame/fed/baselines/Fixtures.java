@@ -34,17 +34,7 @@ final class Fixtures {
 
     /** Random A (LoRA init) and random non-zero B in [-0.1, 0.1). */
     static LoraState random(int rank, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        LoraState s = LoraState.init(MODEL, config(rank), rng);
-        for (int l = 0; l < s.layers(); l++) {
-            for (LoraTarget t : s.targets()) {
-                float[] b = s.b(l, t);
-                for (int i = 0; i < b.length; i++) {
-                    b[i] = (float) (rng.nextDouble() * 0.2 - 0.1);
-                }
-            }
-        }
-        return s;
+        return dev.flame.model.TinyModels.randomLora(MODEL, config(rank), seed);
     }
 
     static ClientUpdate update(int id, LoraState lora, int examples) {
