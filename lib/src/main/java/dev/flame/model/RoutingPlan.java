@@ -8,7 +8,7 @@ import java.util.List;
  *
  * <p>The n*k (token, slot) assignments are ordered by expert (stable, so tokens keep their order inside an expert).
  * {@code order[a]} is the flat assignment {@code token * k + slot} placed at sorted position a; {@code tokenOf[a]} its
- * token; {@code inverse} undoes the ordering; expert j owns the contiguous slice {@code [offset[j], offset[j] + count[j])}.
+ * token; expert j owns the contiguous slice {@code [offset[j], offset[j] + count[j])}.
  * Only those slices are computed, so work grows with k, not with the number of experts.
  */
 public final class RoutingPlan {
@@ -16,17 +16,15 @@ public final class RoutingPlan {
     private final int k;
     private final long[] order;
     private final long[] tokenOf;
-    private final long[] inverse;
     private final int[] count;
     private final int[] offset;
     private long[] rowOf;
 
-    private RoutingPlan(int tokens, int k, long[] order, long[] tokenOf, long[] inverse, int[] count, int[] offset) {
+    private RoutingPlan(int tokens, int k, long[] order, long[] tokenOf, int[] count, int[] offset) {
         this.tokens = tokens;
         this.k = k;
         this.order = order;
         this.tokenOf = tokenOf;
-        this.inverse = inverse;
         this.count = count;
         this.offset = offset;
     }
@@ -57,14 +55,12 @@ public final class RoutingPlan {
         int[] next = offset.clone();
         long[] order = new long[expertIds.length];
         long[] tokenOf = new long[expertIds.length];
-        long[] inverse = new long[expertIds.length];
         for (int a = 0; a < expertIds.length; a++) {
             int pos = next[(int) expertIds[a]]++;
             order[pos] = a;
             tokenOf[pos] = a / k;
-            inverse[a] = pos;
         }
-        return new RoutingPlan(n, k, order, tokenOf, inverse, count, offset);
+        return new RoutingPlan(n, k, order, tokenOf, count, offset);
     }
 
     public int tokens() {
@@ -83,11 +79,6 @@ public final class RoutingPlan {
     /** Token index at each sorted position. */
     public long[] tokenOf() {
         return tokenOf;
-    }
-
-    /** Sorted position of each flat (token * k + slot) assignment. */
-    public long[] inverse() {
-        return inverse;
     }
 
     /** Tokens routed to expert j. */
