@@ -23,7 +23,7 @@ public record LoraConfig(int rank, double alpha, Set<LoraTarget> targets) {
             throw new IllegalArgumentException("lora targets = " + targets + " must name at least one of "
                     + EnumSet.allOf(LoraTarget.class));
         }
-        targets = Set.copyOf(targets);
+        targets = java.util.Collections.unmodifiableSet(EnumSet.copyOf(targets)); // enum order: gate, up, down
     }
 
     /** FLAME's default: r = 8, alpha = 16 on gate, up and down of every expert. */
