@@ -22,6 +22,16 @@ public final class ActivationCounts {
         routedTokens[l] += plan.tokens();
     }
 
+    /** Adds another set of counts of the same shape. */
+    public void addAll(ActivationCounts other) {
+        for (int l = 0; l < counts.length; l++) {
+            for (int j = 0; j < counts[l].length; j++) {
+                counts[l][j] += other.counts[l][j];
+            }
+            routedTokens[l] += other.routedTokens[l];
+        }
+    }
+
     /** Zeroes every counter. */
     public void clear() {
         for (long[] row : counts) {

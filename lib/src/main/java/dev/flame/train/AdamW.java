@@ -68,14 +68,28 @@ public final class AdamW {
                     p.muli(1 - lr * weightDecay);
                 }
                 p.subi(update);
-                g.muli(0);
+                clear(g);
             }
         }
+    }
+
+    /** Fills a gradient with zeros in place (multiplying by 0 would keep a NaN). */
+    private static void clear(NDArray g) {
+        g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
     }
 
     private static NDArray own(NDManager s, NDArray a) {
         a.attach(s);
         return a;
+    }
+
+    /** Discards the accumulated gradients without updating (after a step that must not count). */
+    public void zeroGradients(NDManager parent) {
+        try (NDManager s = parent.newSubManager()) {
+            for (NDArray p : params) {
+                clear(own(s, p.getGradient()));
+            }
+        }
     }
 
     /** Changes the learning rate for the following steps (for schedules). */

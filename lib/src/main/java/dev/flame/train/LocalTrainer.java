@@ -122,25 +122,46 @@ public final class LocalTrainer {
                 PackedBatch pb = Batches.pack(epoch.get(next++), PAD_FILL);
                 TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
                 tokens += tb.realTokens();
-                try (NDManager step = session.newSubManager()) {
-                    NDArray loss;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, counts);
-                        loss = Losses.crossEntropy(step, logits, pb.lossTargets());
-                        gc.backward(loss);
-                    }
-                    curve[s] = loss.getFloat();
+                curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
+                if (!Double.isFinite(curve[s])) {
+                    // A non-finite loss before any update has been seen to come from a transient fault of the engine;
+                    // the parameters are untouched, so the step is computed once more before giving up.
+                    curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
                     if (!Double.isFinite(curve[s])) {
                         throw new IllegalStateException("local training diverged: the loss is " + curve[s]
                                 + " at step " + (s + 1) + " of " + total + " (k = " + k + ")");
                     }
-                    opt.step(step);
                 }
                 if (listener != null) {
                     listener.onStep(s + 1, total, curve[s]);
                 }
             }
             return new Result(lora.toState(), scale.toFloatArray(), counts, curve, tokens);
+        }
+    }
+
+    /**
+     * One forward/backward pass; the optimizer steps only when the loss is finite (the caller decides what a
+     * non-finite loss means). Activation counts are added only for a finite step.
+     */
+    private static double step(SmoeModel model, NDManager session, TokenBatch tb, PackedBatch pb, Routing routing,
+                               ExpertLora lora, ActivationCounts counts, AdamW opt) {
+        ActivationCounts local = new ActivationCounts(counts.layers(), counts.experts());
+        try (NDManager step = session.newSubManager()) {
+            NDArray loss;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, local);
+                loss = Losses.crossEntropy(step, logits, pb.lossTargets());
+                gc.backward(loss);
+            }
+            double v = loss.getFloat();
+            if (Double.isFinite(v)) {
+                opt.step(step);
+                counts.addAll(local);
+            } else {
+                opt.zeroGradients(step);
+            }
+            return v;
         }
     }
 
