@@ -83,6 +83,19 @@ public final class AdamW {
         return a;
     }
 
+    /** Whether every accumulated gradient is finite (one reduction per parameter, one copy to the host). */
+    public boolean gradientsFinite(NDManager parent) {
+        try (NDManager s = parent.newSubManager()) {
+            for (NDArray p : params) {
+                float sum = own(s, p.getGradient()).abs().sum().getFloat();
+                if (!Float.isFinite(sum)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /** Discards the accumulated gradients without updating (after a step that must not count). */
     public void zeroGradients(NDManager parent) {
         try (NDManager s = parent.newSubManager()) {

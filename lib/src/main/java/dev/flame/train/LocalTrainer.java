@@ -124,8 +124,8 @@ public final class LocalTrainer {
                 tokens += tb.realTokens();
                 curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
                 if (!Double.isFinite(curve[s])) {
-                    // A non-finite loss before any update has been seen to come from a transient fault of the engine;
-                    // the parameters are untouched, so the step is computed once more before giving up.
+                    // A non-finite loss or gradient before any update has been seen to come from a transient fault of
+                    // the engine; the parameters are untouched, so the step is computed once more before giving up.
                     curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
                     if (!Double.isFinite(curve[s])) {
                         throw new IllegalStateException("local training diverged: the loss is " + curve[s]
@@ -141,8 +141,8 @@ public final class LocalTrainer {
     }
 
     /**
-     * One forward/backward pass; the optimizer steps only when the loss is finite (the caller decides what a
-     * non-finite loss means). Activation counts are added only for a finite step.
+     * One forward/backward pass; the optimizer steps only when the loss and every gradient are finite, otherwise NaN
+     * is returned and the caller decides. Activation counts are added only for a step that counts.
      */
     private static double step(SmoeModel model, NDManager session, TokenBatch tb, PackedBatch pb, Routing routing,
                                ExpertLora lora, ActivationCounts counts, AdamW opt) {
@@ -155,6 +155,9 @@ public final class LocalTrainer {
                 gc.backward(loss);
             }
             double v = loss.getFloat();
+            if (Double.isFinite(v) && !opt.gradientsFinite(step)) {
+                v = Double.NaN; // a finite loss with a non-finite gradient: the same transient fault
+            }
             if (Double.isFinite(v)) {
                 opt.step(step);
                 counts.addAll(local);
