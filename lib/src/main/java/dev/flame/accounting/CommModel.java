@@ -26,7 +26,12 @@ import java.util.Objects;
  *   down = 4 P(r_i)
  *   up   = 4 P(r_i) + 8                      LoRA + the example count
  * </pre>
- * FLoRA's stacked download (rank = sum of the clients' ranks) is not covered here.
+ * FLoRA: a client of rank r_i downloads the round's stacked module, of rank R = sum of the sampled clients' ranks,
+ * to merge into its base weights, and uploads its fresh rank-r_i LoRA:
+ * <pre>
+ *   down = 4 P(R)
+ *   up   = 4 P(r_i) + 8
+ * </pre>
  */
 public final class CommModel {
 
@@ -142,6 +147,14 @@ public final class CommModel {
     public Bytes rankClientRound(int clientRank) {
         long lo = loraBytes(clientRank);
         return new Bytes(lo, lo + BYTES_PER_COUNT);
+    }
+
+    /**
+     * One FLoRA round for a client of rank {@code clientRank} when the round's stacked module has rank
+     * {@code stackedRank}: {@code down = 4 P(R)}, {@code up = 4 P(r_i) + 8}.
+     */
+    public Bytes floraClientRound(int clientRank, int stackedRank) {
+        return new Bytes(loraBytes(stackedRank), loraBytes(clientRank) + BYTES_PER_COUNT);
     }
 
     /** The configuration and the FLAME round, e.g. {@code "CommModel[L=16 N=64; LoRA r=8 ...; FLAME down ..., up ...]"}. */

@@ -16,10 +16,12 @@ import dev.flame.train.Losses;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * Evaluates a model (base plus optional LoRA) on held-out examples: exact match of greedy-decoded answers (the whole
@@ -40,6 +42,16 @@ public final class Evaluator {
     }
 
     /**
+     * What one tier is evaluated with.
+     *
+     * @param lora     LoRA to apply, or null for the base model
+     * @param k        experts per token
+     * @param rescaler one scale per MoE layer (used when the mode is LEARNED), or null
+     */
+    public record Setting(LoraState lora, int k, float[] rescaler) {
+    }
+
+    /**
      * Evaluates every tier k (with its rescaler) and returns the per-tier report.
      *
      * @param lora       LoRA to apply, or null for the base model
@@ -47,18 +59,29 @@ public final class Evaluator {
      */
     public EvalReport evaluate(SmoeModel model, LoraState lora, Map<Integer, float[]> rescalers, List<Integer> tiers,
                                RescalerMode mode, List<Example> test) {
+        return evaluate(model, tiers, k -> new Setting(lora, k, rescalers.get(k)), mode, test);
+    }
+
+    /**
+     * Evaluates every tier with its own setting (LoRA, experts per token, rescaler), as methods whose tiers differ in
+     * rank rather than in k need. The report is keyed by tier.
+     */
+    public EvalReport evaluate(SmoeModel model, List<Integer> tiers, IntFunction<Setting> settings, RescalerMode mode,
+                               List<Example> test) {
         Map<Integer, Double> acc = new LinkedHashMap<>();
         Map<Integer, Map<String, Double>> taskAcc = new LinkedHashMap<>();
         Map<Integer, Double> loss = new LinkedHashMap<>();
         try (NDManager session = NDManager.newBaseManager()) {
-            ExpertLora l = lora == null ? null : ExpertLora.from(lora, session, false);
-            for (int k : tiers) {
-                float[] r = rescalers.get(k);
-                NDArray scale = r == null ? null : EngineArrays.of(session, r);
-                TierResult tr = evaluateTier(model, l, new Routing(k, mode, scale), test, session);
-                acc.put(k, tr.accuracy());
-                taskAcc.put(k, tr.taskAccuracy());
-                loss.put(k, tr.loss());
+            Map<LoraState, ExpertLora> uploaded = new IdentityHashMap<>();
+            for (int tier : tiers) {
+                Setting st = settings.apply(tier);
+                ExpertLora l = st.lora() == null ? null
+                        : uploaded.computeIfAbsent(st.lora(), x -> ExpertLora.from(x, session, false));
+                NDArray scale = st.rescaler() == null ? null : EngineArrays.of(session, st.rescaler());
+                TierResult tr = evaluateTier(model, l, new Routing(st.k(), mode, scale), test, session);
+                acc.put(tier, tr.accuracy());
+                taskAcc.put(tier, tr.taskAccuracy());
+                loss.put(tier, tr.loss());
             }
         }
         double mean = acc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);

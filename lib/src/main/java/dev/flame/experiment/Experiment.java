@@ -14,11 +14,12 @@ import dev.flame.data.TaskSuite;
 import dev.flame.eval.EvalReport;
 import dev.flame.eval.Evaluator;
 import dev.flame.fed.Client;
+import dev.flame.fed.BudgetMap;
 import dev.flame.fed.ClientSampler;
 import dev.flame.fed.GlobalState;
 import dev.flame.fed.RoundRunner;
 import dev.flame.fed.Strategy;
-import dev.flame.fed.flame.FlameStrategy;
+import dev.flame.fed.TierBudget;
 import dev.flame.lora.LoraConfig;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
@@ -59,6 +60,8 @@ public final class Experiment implements AutoCloseable {
     private final RoundRunner runner;
     private final FlopsModel flops;
     private final LoraConfig lora;
+    private final Method method;
+    private final BudgetMap budgets;
 
     private Experiment(ExperimentConfig config, Strategy strategy) throws IOException {
         this.config = config.validate();
@@ -91,40 +94,55 @@ public final class Experiment implements AutoCloseable {
                     + " but the synthetic tasks need " + suite.tokenizer().vocabSize());
         }
         this.split = suite.generate(config.trainPerTask(), config.testPerTask(), dataSeed);
-        List<List<Example>> parts = partitioner(config).split(split.train(), config.clients(), partitionRng);
-        int[] tierOf = assignTiers(config.tiers(), config.tierMix(), config.clients(), tierRng);
+        this.method = Method.parse(config.method());
+        int topK = mc.numExpertsPerTok();
         List<Client> cs = new ArrayList<>();
-        for (int i = 0; i < config.clients(); i++) {
-            cs.add(new Client(i, tierOf[i], parts.get(i)));
+        if (method == Method.CENTRALISED) {
+            // One client holding the pooled training data at the strongest tier (the budget map ignores tiers).
+            int strongest = config.tiers().stream().mapToInt(Integer::intValue).max().orElse(topK);
+            cs.add(new Client(0, strongest, split.train()));
+        } else {
+            List<List<Example>> parts = partitioner(config).split(split.train(), config.clients(), partitionRng);
+            int[] tierOf = assignTiers(config.tiers(), config.tierMix(), config.clients(), tierRng);
+            for (int i = 0; i < config.clients(); i++) {
+                cs.add(new Client(i, tierOf[i], parts.get(i)));
+            }
         }
         this.clients = List.copyOf(cs);
         EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
         config.loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
         this.lora = new LoraConfig(config.loraRank(), config.loraAlpha(), targets);
+        this.budgets = method.budgets(config, topK);
         Map<Integer, float[]> rescalers = new TreeMap<>();
-        for (int k : config.tiers()) {
+        for (int tier : config.tiers()) {
             float[] v = new float[mc.numHiddenLayers()];
             Arrays.fill(v, 1f);
-            rescalers.put(k, v);
+            rescalers.put(budgets.of(tier).k(), v);
         }
         GlobalState initial = new GlobalState(LoraState.init(mc, lora, loraRng), rescalers);
         LoraSpec spec = new LoraSpec(lora.rank(), targets, false);
         this.flops = new FlopsModel(mc, spec, FlopsModel.Convention.defaults());
         CommModel comm = new CommModel(mc, spec);
-        LocalTrainer.Options opts = new LocalTrainer.Options(config.localEpochs(), config.localSteps(),
-                config.batchSize(), config.learningRate(), config.weightDecay());
-        Strategy s = strategy != null ? strategy : new FlameStrategy(config.temperature(), config.denominator());
-        this.runner = new RoundRunner(model, clients, initial, s,
-                new ClientSampler(config.clients(), config.participation(), runSeed), config.rescalerMode(), opts,
+        int steps = config.localSteps();
+        if (method == Method.CENTRALISED) {
+            // As many optimizer steps per round as the federation takes in all (sampled clients x local steps).
+            steps *= Math.max(1, (int) Math.round(config.participation() * config.clients()));
+        }
+        LocalTrainer.Options opts = new LocalTrainer.Options(config.localEpochs(), steps, config.batchSize(),
+                config.learningRate(), config.weightDecay());
+        Strategy s = strategy != null ? strategy : method.strategy(config);
+        double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
+        this.runner = new RoundRunner(model, clients, initial, s, budgets,
+                new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
                 new Evaluator(config.evalBatchSize()), split.test(), config.tiers(), flops, comm, runSeed);
     }
 
-    /** Builds the federation with FLAME's strategy as configured. */
+    /** Builds the federation with the configured method's strategy. */
     public static Experiment create(ExperimentConfig config) throws IOException {
         return new Experiment(config, null);
     }
 
-    /** Builds the federation with another aggregation strategy. */
+    /** Builds the federation with another aggregation strategy (tiers still follow the configured method). */
     public static Experiment create(ExperimentConfig config, Strategy strategy) throws IOException {
         return new Experiment(config, strategy);
     }
@@ -203,11 +221,13 @@ public final class Experiment implements AutoCloseable {
         return out;
     }
 
-    /** The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier. */
+    /** The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier at its budget's k. */
     public EvalReport evaluateBase() {
         GlobalState s = runner.state();
-        return new Evaluator(config.evalBatchSize()).evaluate(model, null, s.tierRescalers(), config.tiers(),
-                config.rescalerMode(), split.test());
+        return new Evaluator(config.evalBatchSize()).evaluate(model, config.tiers(), tier -> {
+            int k = budgets.of(tier).k();
+            return new Evaluator.Setting(null, k, s.tierRescalers().get(k));
+        }, config.rescalerMode(), split.test());
     }
 
     public ExperimentConfig config() {
@@ -242,6 +262,26 @@ public final class Experiment implements AutoCloseable {
         return lora;
     }
 
+    /** The configured method. */
+    public Method method() {
+        return method;
+    }
+
+    /** What each tier trains and is evaluated with. */
+    public BudgetMap budgets() {
+        return budgets;
+    }
+
+    /**
+     * Analytic training FLOPs per token of tier {@code tier} under this method (its k and rank), at the mean length of
+     * the training examples: the x-axis of accuracy against budget.
+     */
+    public double trainingFlopsPerToken(int tier) {
+        TierBudget b = budgets.of(tier);
+        double meanLen = split.train().stream().mapToInt(Example::length).average().orElse(1);
+        return flops.withLora(flops.lora().withRank(b.rank())).trainingPerToken(b.k(), (int) Math.round(meanLen));
+    }
+
     private static Map<String, Integer> taskCounts(Client c) {
         Map<String, Integer> tasks = new TreeMap<>();
         c.data().forEach(e -> tasks.merge(e.task(), 1, Integer::sum));
@@ -271,7 +311,8 @@ public final class Experiment implements AutoCloseable {
             sb.append("  client ").append(c.id()).append("  k=").append(c.k()).append("  ").append(c.size())
                     .append(" examples ").append(taskCounts(c)).append('\n');
         }
-        sb.append("method     ").append(runner.strategy().describe()).append(", rescaler ")
+        sb.append("method     ").append(runner.strategy().describe()).append("; tiers: ").append(budgets.describe())
+                .append(", rescaler ")
                 .append(config.rescalerMode()).append(", LoRA r=").append(lora.rank()).append(" alpha=")
                 .append(lora.alpha()).append(" on ").append(lora.targets()).append('\n');
         sb.append("training   ").append(config.rounds()).append(" rounds, ")

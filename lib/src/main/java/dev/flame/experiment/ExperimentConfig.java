@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 public record ExperimentConfig(
         long seed,
         String model,
+        String method,
         int clients,
         List<Integer> tiers,
         List<Double> tierMix,
@@ -58,7 +59,7 @@ public record ExperimentConfig(
 
     /** The default FLAME experiment ({@code ./flame demo}). */
     public static ExperimentConfig defaults() {
-        return new ExperimentConfig(42, "data/base", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
+        return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
                 "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
                 "routed_tokens", 256);
     }
@@ -67,6 +68,26 @@ public record ExperimentConfig(
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * This config with the keys of {@code overrides} replaced (e.g. {@code {"method": "fedit", "seed": 7}}), validated
+     * like a file.
+     */
+    public ExperimentConfig with(JsonNode overrides, String source) {
+        if (overrides == null || !overrides.isObject()) {
+            throw new IllegalArgumentException(source + ": overrides must be a JSON object");
+        }
+        ObjectNode merged = MAPPER.valueToTree(this);
+        merged.setAll((ObjectNode) overrides);
+        return parse(merged, source);
+    }
+
+    /** This config with one field replaced, e.g. {@code with("temperature", 0)}; the field is the JSON key. */
+    public ExperimentConfig with(String field, Object value) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.set(field, MAPPER.valueToTree(value));
+        return with(o, field + " override");
+    }
 
     /** Reads a JSON file whose keys override {@link #defaults()}, then validates. */
     public static ExperimentConfig load(Path file) throws IOException {
@@ -89,6 +110,10 @@ public record ExperimentConfig(
         }
         ObjectNode merged = MAPPER.valueToTree(defaults());
         merged.setAll((ObjectNode) user);
+        return parse(merged, source);
+    }
+
+    private static ExperimentConfig parse(ObjectNode merged, String source) {
         try {
             return MAPPER.treeToValue(merged, ExperimentConfig.class).validate();
         } catch (UnrecognizedPropertyException e) {
@@ -170,6 +195,7 @@ public record ExperimentConfig(
         denominator();
         require(evalBatchSize >= 1, "eval_batch_size", evalBatchSize, "a positive integer");
         require(model != null && !model.isBlank(), "model", model, "a checkpoint directory");
+        require(method != null && Method.NAMES.contains(method), "method", method, "one of " + Method.NAMES);
         return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.flame.fed;
 
 import dev.flame.data.Example;
+import dev.flame.lora.LoraState;
 import dev.flame.model.SmoeModel;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.train.LocalTrainer;
@@ -44,20 +45,35 @@ public final class Client {
     }
 
     /**
-     * Local training from the global state: sets top-k = k_i, starts from the global LoRA and its tier's rescaler,
-     * zeroes its activation counters and trains.
+     * Local training from the global state as FLAME runs it: top-k = k_i, the global LoRA and its tier's rescaler.
      */
     public Local train(SmoeModel model, GlobalState global, RescalerMode mode, LocalTrainer.Options options,
                        SplittableRandom rng, LocalTrainer.StepListener listener) {
-        float[] rescaler = global.tierRescalers().get(k);
-        if (rescaler == null) {
-            throw new IllegalStateException("the server has no rescaler for tier k = " + k);
-        }
-        LocalTrainer.Result r = LocalTrainer.train(model, global.lora(), rescaler, k, mode, data, options, rng,
+        return train(model, global.lora(), rescalerOf(global, k), k, mode, options, rng, listener);
+    }
+
+    /**
+     * Local training with an explicit budget: {@code experts} per token, starting from {@code start} (of any rank)
+     * and the rescaler {@code rescaler}; zeroes its activation counters and trains. The update reports
+     * {@code experts} as its k.
+     */
+    public Local train(SmoeModel model, LoraState start, float[] rescaler, int experts, RescalerMode mode,
+                       LocalTrainer.Options options, SplittableRandom rng, LocalTrainer.StepListener listener) {
+        LocalTrainer.Result r = LocalTrainer.train(model, start, rescaler, experts, mode, data, options, rng,
                 listener);
-        ClientUpdate update = new ClientUpdate(id, k, r.lora(), r.rescaler(), r.counts().toArray(),
+        ClientUpdate update = new ClientUpdate(id, experts, r.lora(), r.rescaler(), r.counts().toArray(),
                 r.counts().routedTokensArray(), r.lossCurve().length, data.size());
         return new Local(update, r);
+    }
+
+    /** The rescaler vector the server holds for experts-per-token {@code k}. */
+    static float[] rescalerOf(GlobalState global, int k) {
+        float[] rescaler = global.tierRescalers().get(k);
+        if (rescaler == null) {
+            throw new IllegalStateException("the server has no rescaler for k = " + k + " (it has "
+                    + global.tierRescalers().keySet() + ")");
+        }
+        return rescaler;
     }
 
     /** The update to send and the local training record. */

@@ -4,7 +4,8 @@ package dev.flame.fed;
  * One client's part of a round, as reported.
  *
  * @param clientId         the client
- * @param k                experts activated per token
+ * @param k                the client's budget tier (for FLAME, the experts it activates per token)
+ * @param rank             the LoRA rank it trained
  * @param numExamples      |D_i|
  * @param loss             mean training loss over the round's local steps (NaN if it failed)
  * @param lossCurve        training loss at every local step
@@ -15,7 +16,7 @@ package dev.flame.fed;
  * @param seconds          wall time of its local training
  * @param error            why the client's update was left out, or null
  */
-public record ClientReport(int clientId, int k, int numExamples, double loss, double[] lossCurve,
+public record ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
                            long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
                            String error) {
     /** Whether the update took part in aggregation. */

@@ -5,6 +5,7 @@ import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Example;
 import dev.flame.eval.EvalReport;
 import dev.flame.eval.Evaluator;
+import dev.flame.lora.LoraState;
 import dev.flame.model.SmoeModel;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.train.LocalTrainer;
@@ -17,14 +18,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The federated round loop, separate from any aggregation rule. Each call of {@link #nextRound()} runs one round:
- * sample clients, train each locally from the global state, aggregate the usable updates with the {@link Strategy},
- * evaluate the new global model per tier. A client whose training throws or whose update is not finite is left out
- * and reported; a round with no usable update keeps the global state.
+ * sample clients; train each locally at its tier's {@link TierBudget} (experts per token and rank, from the
+ * {@link BudgetMap}) from what the {@link Strategy} dispatches; aggregate the usable updates with the strategy and
+ * let it settle the result (FLoRA merges it into the base weights); evaluate the new global model per tier, each
+ * tier at its own budget. A client whose training throws or whose update is not finite is left out and reported; a
+ * round with no usable update keeps the global state.
  */
 public final class RoundRunner {
     private final SmoeModel model;
     private final List<Client> clients;
     private final Strategy strategy;
+    private final BudgetMap budgets;
     private final ClientSampler sampler;
     private final RescalerMode mode;
     private final LocalTrainer.Options options;
@@ -39,13 +43,28 @@ public final class RoundRunner {
     private GlobalState state;
     private int round;
 
+    /** A FLAME runner: every tier at k = tier and the global rank. */
     public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
                        ClientSampler sampler, RescalerMode mode, LocalTrainer.Options options, Evaluator evaluator,
+                       List<Example> test, List<Integer> tiers, FlopsModel flops, CommModel comm, long seed) {
+        this(model, clients, initial, strategy, BudgetMap.experts(initial.lora().rank()), sampler, mode, options,
+                evaluator, test, tiers, flops, comm, seed);
+    }
+
+    /**
+     * @param budgets what each tier trains and is evaluated with
+     * @param flops   counts client FLOPs (its LoRA rank is replaced by each client's), or null
+     * @param comm    counts client bytes, or null
+     * @param seed    derives every client's random source per round
+     */
+    public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
+                       BudgetMap budgets, ClientSampler sampler, RescalerMode mode, LocalTrainer.Options options, Evaluator evaluator,
                        List<Example> test, List<Integer> tiers, FlopsModel flops, CommModel comm, long seed) {
         this.model = Objects.requireNonNull(model);
         this.clients = List.copyOf(clients);
         this.state = initial.copy();
         this.strategy = Objects.requireNonNull(strategy);
+        this.budgets = Objects.requireNonNull(budgets);
         this.sampler = Objects.requireNonNull(sampler);
         this.mode = Objects.requireNonNull(mode);
         this.options = Objects.requireNonNull(options);
@@ -92,9 +111,22 @@ public final class RoundRunner {
         return strategy;
     }
 
-    /** Evaluates the current global state on the test data, every tier. */
+    public BudgetMap budgets() {
+        return budgets;
+    }
+
+    /** The model the runner trains (FLoRA changes its expert weights every round). */
+    public SmoeModel model() {
+        return model;
+    }
+
+    /** Evaluates the current global state on the test data, every tier at its own budget. */
     public EvalReport evaluate() {
-        return evaluator.evaluate(model, state.lora(), state.tierRescalers(), tiers, mode, test);
+        return evaluator.evaluate(model, tiers, tier -> {
+            TierBudget b = budgets.of(tier);
+            return new Evaluator.Setting(strategy.evaluationLora(state, b.rank()), b.k(),
+                    state.tierRescalers().get(b.k()));
+        }, mode, test);
     }
 
     /** Runs one round and returns its report. */
@@ -105,27 +137,32 @@ public final class RoundRunner {
         listeners.forEach(l -> l.onRoundStart(r, sampled));
         List<ClientUpdate> updates = new ArrayList<>();
         List<ClientReport> reports = new ArrayList<>();
+        int roundRanks = sampled.stream().mapToInt(id -> budgets.of(clients.get(id).k()).rank()).sum();
         for (int id : sampled) {
             Client c = clients.get(id);
+            TierBudget b = budgets.of(c.k());
             long t0 = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
-            CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0) : comm.flameRound();
+            CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0)
+                    : strategy.clientBytes(comm, b.rank(), roundRanks);
             ClientReport report;
             try {
-                Client.Local local = c.train(model, state, mode, options, rng,
-                        (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
+                LoraState dispatched = strategy.dispatch(state, b.rank(), rng);
+                Client.Local local = c.train(model, dispatched, Client.rescalerOf(state, b.k()), b.k(), mode, options,
+                        rng, (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
                 ClientUpdate u = local.update();
                 double secs = (System.nanoTime() - t0) / 1e9;
-                double f = flops == null ? Double.NaN : trainingFlops(c, local.result());
+                double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
-                report = new ClientReport(id, c.k(), c.size(), local.result().meanLoss(), local.result().lossCurve(),
-                        u.activationCounts(), f, bytes.down(), error == null ? bytes.up() : 0, secs, error);
+                report = new ClientReport(id, c.k(), b.rank(), c.size(), local.result().meanLoss(),
+                        local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
+                        error == null ? bytes.up() : 0, secs, error);
                 if (error == null) {
                     updates.add(u);
                 }
             } catch (RuntimeException e) {
                 double secs = (System.nanoTime() - t0) / 1e9;
-                report = new ClientReport(id, c.k(), c.size(), Double.NaN, new double[0], null, Double.NaN,
+                report = new ClientReport(id, c.k(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
                         bytes.down(), 0, secs, "local training failed: " + e);
             }
             ClientReport done = report;
@@ -133,7 +170,8 @@ public final class RoundRunner {
             listeners.forEach(l -> l.onClientDone(r, done));
         }
         if (!updates.isEmpty()) {
-            state = strategy.aggregate(state, updates);
+            GlobalState previous = state;
+            state = strategy.settle(model, previous, strategy.aggregate(previous, updates));
         }
         GlobalState snapshot = state;
         listeners.forEach(l -> l.onAggregated(r, snapshot));
@@ -155,9 +193,10 @@ public final class RoundRunner {
         return out;
     }
 
-    private double trainingFlops(Client c, dev.flame.train.LocalTrainer.Result result) {
+    private double trainingFlops(Client c, TierBudget b, LocalTrainer.Result result) {
         double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
-        return flops.training(c.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
+        FlopsModel f = b.rank() == flops.lora().rank() ? flops : flops.withLora(flops.lora().withRank(b.rank()));
+        return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
     }
 
     private static boolean finite(ClientUpdate u) {

@@ -1,10 +1,18 @@
 package dev.flame.fed;
 
+import dev.flame.accounting.CommModel;
+import dev.flame.fed.baselines.RankTruncation;
+import dev.flame.lora.LoraState;
+import dev.flame.model.SmoeModel;
+
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * A server-side aggregation rule: turns the current global state and the round's client updates into the next
- * global state. Strategies hold configuration only; the round loop lives in {@link RoundRunner}.
+ * global state. Strategies hold configuration only; the round loop lives in {@link RoundRunner}, which calls, per
+ * round: {@link #dispatch} for every sampled client, {@link #aggregate} on the usable updates, {@link #settle} on the
+ * result, and {@link #evaluationLora} for every tier it evaluates.
  */
 public interface Strategy {
     /** Short name used in results ("flame", ...). */
@@ -16,6 +24,43 @@ public interface Strategy {
      * @param updates the updates that took part (at least one)
      */
     GlobalState aggregate(GlobalState current, List<ClientUpdate> updates);
+
+    /**
+     * The LoRA a client of rank {@code rank} starts local training from. Default: the global LoRA itself when the
+     * ranks agree, else {@link RankTruncation#truncate truncate}(global, rank): its first r_i rank components, whose
+     * update {@code (alpha / r_i) B_i A_i} equals that of those components in the global state (for FlexLoRA, whose
+     * global state is an SVD factorisation, the best rank-r_i approximation).
+     *
+     * @param rng the client's random source for this round (for strategies that start from a fresh LoRA)
+     */
+    default LoraState dispatch(GlobalState global, int rank, SplittableRandom rng) {
+        return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);
+    }
+
+    /** The LoRA the global model is evaluated with for a tier of rank {@code rank}; default as {@link #dispatch}. */
+    default LoraState evaluationLora(GlobalState global, int rank) {
+        return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);
+    }
+
+    /**
+     * Called once after {@link #aggregate}, before evaluation: a strategy that folds the aggregate into the frozen base
+     * weights (FLoRA) does so here and returns the state clients start from next. Default: {@code aggregated}.
+     *
+     * @param previous the state before aggregation
+     */
+    default GlobalState settle(SmoeModel model, GlobalState previous, GlobalState aggregated) {
+        return aggregated;
+    }
+
+    /**
+     * Bytes one client of rank {@code rank} exchanges in a round. Default: the rank-based count
+     * {@link CommModel#rankClientRound}.
+     *
+     * @param roundRanks sum of the ranks of the round's sampled clients
+     */
+    default CommModel.Bytes clientBytes(CommModel comm, int rank, int roundRanks) {
+        return comm.rankClientRound(rank);
+    }
 
     /** One line describing the configuration. */
     default String describe() {

@@ -74,7 +74,18 @@ public final class LoraState {
      * Linear layer), B = 0, so that the adapted model starts equal to the base model.
      */
     public static LoraState init(SmoeConfig model, LoraConfig config, SplittableRandom rng) {
-        LoraState s = zeros(model, config);
+        return randomA(zeros(model, config), rng);
+    }
+
+    /**
+     * A freshly initialised LoRA (as {@link #init}) for the same model shape as this state under another config:
+     * what FLoRA's clients start every round from.
+     */
+    public LoraState initWith(LoraConfig other, SplittableRandom rng) {
+        return randomA(zerosWith(other), rng);
+    }
+
+    private static LoraState randomA(LoraState s, SplittableRandom rng) {
         for (int l = 0; l < s.layers; l++) {
             for (LoraTarget t : s.targets) {
                 float[] arr = s.a(l, t);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.flame.lora.ExpertLora;
+import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import dev.flame.model.io.Tensor;
 import dev.flame.rescale.RescalerMode;
@@ -305,6 +306,57 @@ public final class SmoeModel implements AutoCloseable {
             }
         }
         return new Tensor(new long[] {cols, rows}, dst);
+    }
+
+    /**
+     * Adds a LoRA's update to the frozen expert weights, in place, for every layer, target and expert:
+     * <pre>
+     *   W_j &lt;- W_j + (alpha / r) B_j A_j
+     * </pre>
+     * (FLoRA's merge). The model then computes what it computed with that LoRA applied, and the LoRA can restart from
+     * zero. Not reversible except by reloading the checkpoint.
+     *
+     * @throws IllegalArgumentException if the LoRA's shape does not match this model
+     */
+    public void mergeLora(LoraState lora) {
+        if (lora.layers() != config.numHiddenLayers() || lora.experts() != config.numExperts()
+                || lora.inDim(LoraTarget.GATE) != config.hiddenSize()
+                || lora.outDim(LoraTarget.GATE) != config.intermediateSize()) {
+            throw new IllegalArgumentException("cannot merge " + lora + " into " + this + ": shapes differ");
+        }
+        double scale = lora.config().scaling();
+        int r = lora.rank();
+        try (NDManager tmp = manager.newSubManager()) {
+            for (int l = 0; l < layers.length; l++) {
+                for (LoraTarget t : lora.targets()) {
+                    int din = lora.inDim(t);
+                    int dout = lora.outDim(t);
+                    float[] a = lora.a(l, t);
+                    float[] b = lora.b(l, t);
+                    float[] delta = new float[config.numExperts() * din * dout]; // [N, d_in, d_out]: W^T layout
+                    for (int j = 0; j < config.numExperts(); j++) {
+                        int ao = j * lora.aSize(t);
+                        int bo = j * lora.bSize(t);
+                        int dOff = j * din * dout;
+                        for (int i = 0; i < din; i++) {
+                            for (int o = 0; o < dout; o++) {
+                                double sum = 0;
+                                for (int q = 0; q < r; q++) {
+                                    sum += (double) a[ao + q * din + i] * b[bo + o * r + q];
+                                }
+                                delta[dOff + i * dout + o] = (float) (scale * sum);
+                            }
+                        }
+                    }
+                    NDArray w = switch (t) {
+                        case GATE -> layers[l].gateT;
+                        case UP -> layers[l].upT;
+                        case DOWN -> layers[l].downT;
+                    };
+                    w.addi(EngineArrays.of(tmp, delta, w.getShape()));
+                }
+            }
+        }
     }
 
     /** Every base weight (for full pretraining; FLAME's fine-tuning keeps them frozen). */

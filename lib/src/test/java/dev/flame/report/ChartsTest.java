@@ -87,9 +87,9 @@ class ChartsTest {
     @Test
     void activationFrequenciesByHand() {
         long[][] counts = {{1, 3, 0, 4}};
-        ClientReport k2 = new ClientReport(7, 2, 10, 1.0, null, counts, 0, 0, 0, 0, null);
-        ClientReport none = new ClientReport(8, 1, 10, Double.NaN, null, new long[1][4], 0, 0, 0, 0, "failed");
-        ClientReport missing = new ClientReport(9, 4, 10, Double.NaN, null, null, 0, 0, 0, 0, "failed");
+        ClientReport k2 = new ClientReport(7, 2, 8, 10, 1.0, null, counts, 0, 0, 0, 0, null);
+        ClientReport none = new ClientReport(8, 1, 8, 10, Double.NaN, null, new long[1][4], 0, 0, 0, 0, "failed");
+        ClientReport missing = new ClientReport(9, 4, 8, 10, Double.NaN, null, null, 0, 0, 0, 0, "failed");
         double[][] f = Charts.activationFrequencies(List.of(k2, none, missing), 0);
         // f = k a_j / sum a = 2 * {1, 3, 0, 4} / 8
         assertArrayEquals(new double[] {0.25, 0.75, 0.0, 1.0}, f[0], 1e-12);

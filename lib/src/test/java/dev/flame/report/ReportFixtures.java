@@ -63,7 +63,7 @@ final class ReportFixtures {
     static ClientReport client(int client, int round) {
         int k = TIERS[client];
         if (round == 2 && client == 3) {
-            return new ClientReport(client, k, 50, Double.NaN, new double[] {2.5, Double.NaN}, new long[LAYERS][EXPERTS],
+            return new ClientReport(client, k, 8, 50, Double.NaN, new double[] {2.5, Double.NaN}, new long[LAYERS][EXPERTS],
                     1.0e9, 1000, 0, 0.5, FAILURE);
         }
         double[] curve = new double[10];
@@ -74,7 +74,7 @@ final class ReportFixtures {
         for (double v : curve) {
             loss += v;
         }
-        return new ClientReport(client, k, 100 + client, loss / curve.length, curve, counts(client, round),
+        return new ClientReport(client, k, 8, 100 + client, loss / curve.length, curve, counts(client, round),
                 2.5e12 * k, 1_000_000L * k, 2_000_000L * k + 7, 1.5 + client, null);
     }
 

@@ -90,7 +90,7 @@ class RoundTablesTest {
         // a multi-line error stays on its row
         RoundReport r = ReportFixtures.round(1);
         dev.flame.fed.ClientReport c = r.clients().get(0);
-        dev.flame.fed.ClientReport broken = new dev.flame.fed.ClientReport(c.clientId(), c.k(), c.numExamples(),
+        dev.flame.fed.ClientReport broken = new dev.flame.fed.ClientReport(c.clientId(), c.k(), c.rank(), c.numExamples(),
                 Double.NaN, null, null, 0, 0, 0, 0, "java.lang.OutOfMemoryError\n\tat Foo.bar(Foo.java:1)");
         String one = RoundTables.console(RoundTables.clients(new RoundReport(1, List.of(broken), null, 0)));
         assertEquals(4, one.split("\n").length, one);

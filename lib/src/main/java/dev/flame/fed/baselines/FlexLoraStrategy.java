@@ -2,6 +2,7 @@ package dev.flame.fed.baselines;
 
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
+import dev.flame.fed.Strategy;
 import dev.flame.lora.LoraConfig;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
@@ -38,7 +39,7 @@ import java.util.stream.IntStream;
  * </ul>
  * Rescalers are returned unchanged.
  */
-public final class FlexLoraStrategy implements RankedStrategy {
+public final class FlexLoraStrategy implements Strategy {
     /** A dense per-expert update [d_out, d_in] (row-major) of layer l, target t, expert j. */
     @FunctionalInterface
     public interface DenseDeltas {

@@ -1,13 +1,16 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.accounting.CommModel;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.fed.Strategy;
 import dev.flame.lora.LoraConfig;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
+import dev.flame.model.SmoeModel;
 
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * FLoRA (Wang et al. 2024): exact aggregation by stacking, independently for every expert j of every layer and
@@ -21,11 +24,11 @@ import java.util.List;
  * <pre>
  *   (alpha / R) B_j A_j = sum_i p_i (alpha / r_i) B_ij A_ij
  * </pre>
- * The global state returned has rank R (it changes with the clients sampled). It is not meant to be trained
- * further: the round loop must add {@link #mergedDelta} of every expert to the frozen base weights, and every client
- * then starts the next round from a fresh LoRA of its own rank r_i (A random, B = 0, as
- * {@link LoraState#init}). Those round-loop changes are not part of this class. The current global LoRA is used only
- * for its shape and alpha. Rescalers are returned unchanged.
+ * {@link #aggregate} returns the stacked state of rank R (it changes with the clients sampled). It is not trained
+ * further: {@link #settle} adds its update to the frozen expert weights ({@link SmoeModel#mergeLora}), and every
+ * client starts the next round from a fresh LoRA of its own rank r_i ({@link #dispatch}: A random, B = 0, as
+ * {@link LoraState#init}), so the global LoRA between rounds is zero and the model itself carries what was learned.
+ * The current global LoRA is used only for its shape and alpha. Rescalers are returned unchanged.
  */
 public final class FloraStrategy implements Strategy {
     @Override
@@ -37,6 +40,25 @@ public final class FloraStrategy implements Strategy {
     public GlobalState aggregate(GlobalState current, List<ClientUpdate> updates) {
         ExpertUpdates.checkCompatible(current.lora(), updates);
         return new GlobalState(stack(updates), ExpertUpdates.copyRescalers(current.tierRescalers()));
+    }
+
+    /** A fresh LoRA of the client's rank: A random, B = 0. */
+    @Override
+    public LoraState dispatch(GlobalState global, int rank, SplittableRandom rng) {
+        return global.lora().initWith(global.lora().config().withRank(rank), rng);
+    }
+
+    /** Merges the stacked update into the model's expert weights; the next global LoRA is zero at the old rank. */
+    @Override
+    public GlobalState settle(SmoeModel model, GlobalState previous, GlobalState aggregated) {
+        model.mergeLora(aggregated.lora());
+        LoraState zero = previous.lora().zerosWith(previous.lora().config());
+        return new GlobalState(zero, ExpertUpdates.copyRescalers(aggregated.tierRescalers()));
+    }
+
+    @Override
+    public CommModel.Bytes clientBytes(CommModel comm, int rank, int roundRanks) {
+        return comm.floraClientRound(rank, roundRanks);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.flame.fed.baselines;
 
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
+import dev.flame.fed.Strategy;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 
@@ -31,7 +32,7 @@ import java.util.List;
  * </ul>
  * Rescalers are returned unchanged.
  */
-public final class HetLoraStrategy implements RankedStrategy {
+public final class HetLoraStrategy implements Strategy {
     @Override
     public String name() {
         return "hetlora";

@@ -1,5 +1,6 @@
 package dev.flame.fed.flame;
 
+import dev.flame.accounting.CommModel;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.fed.Strategy;
@@ -58,6 +59,12 @@ public final class FlameStrategy implements Strategy {
             out.put(k, v);
         });
         return out;
+    }
+
+    /** FLAME's count, the same for every tier: {@link CommModel#flameRound()}. */
+    @Override
+    public CommModel.Bytes clientBytes(CommModel comm, int rank, int roundRanks) {
+        return comm.flameRound();
     }
 
     public double temperature() {
