@@ -111,8 +111,10 @@ public final class Experiment implements AutoCloseable {
         this.clients = List.copyOf(cs);
         EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
         config.loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
-        this.lora = new LoraConfig(config.loraRank(), config.loraAlpha(), targets);
         this.budgets = method.budgets(config, topK);
+        // the server's rank: r, or the largest rank any tier trains (the weakest-rank reference trains less)
+        int globalRank = config.tiers().stream().mapToInt(t -> budgets.of(t).rank()).max().orElse(config.loraRank());
+        this.lora = new LoraConfig(globalRank, config.loraAlpha(), targets);
         Map<Integer, float[]> rescalers = new TreeMap<>();
         for (int tier : config.tiers()) {
             float[] v = new float[mc.numHiddenLayers()];

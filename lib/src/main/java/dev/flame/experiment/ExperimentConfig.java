@@ -114,8 +114,9 @@ public record ExperimentConfig(
     }
 
     private static ExperimentConfig parse(ObjectNode merged, String source) {
+        ExperimentConfig parsed;
         try {
-            return MAPPER.treeToValue(merged, ExperimentConfig.class).validate();
+            parsed = MAPPER.treeToValue(merged, ExperimentConfig.class);
         } catch (UnrecognizedPropertyException e) {
             throw new IllegalArgumentException(source + ": unknown field '" + e.getPropertyName()
                     + "'; allowed fields are " + String.join(", ", fieldNames()), e);
@@ -126,6 +127,11 @@ public record ExperimentConfig(
             throw new IllegalArgumentException(source + ": field '" + path(e) + "' has the wrong type: "
                     + e.getOriginalMessage(), e);
         } catch (IOException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+        try {
+            return parsed.validate();
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
     }

@@ -1,0 +1,148 @@
+package dev.flame.report;
+
+import dev.flame.experiment.CellResult;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Charts that compare methods across a sweep. Every chart takes groups (name -> the cells of that method, one per
+ * seed, as {@link SweepTables#groups}) and plots the mean over seeds.
+ */
+public final class ComparisonCharts {
+    private ComparisonCharts() {
+    }
+
+    /**
+     * Accuracy against budget: one point per tier, x = the tier's analytic training FLOPs per token under the method
+     * (its k and rank), y = that tier's final held-out accuracy (mean over seeds, with the standard deviation as an
+     * error bar when there are several seeds); one series per method. FLAME's tiers spread along x (fewer experts,
+     * fewer FLOPs); the rank-based methods' tiers sit almost on one x (the frozen base dominates their compute).
+     */
+    public static BufferedImage accuracyVsBudget(Map<String, List<CellResult>> groups) {
+        XYChart chart = chart("Accuracy against compute budget",
+                "training FLOPs per token of the tier (analytic, millions)", "final exact-match accuracy (%)");
+        boolean any = false;
+        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
+            List<CellResult> cells = g.getValue();
+            List<CellResult.Tier> tiers = new ArrayList<>(cells.get(0).tiers());
+            tiers.sort(Comparator.comparingDouble(CellResult.Tier::flopsPerToken));
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            List<Double> err = new ArrayList<>();
+            for (CellResult.Tier t : tiers) {
+                double[] v = cells.stream().mapToDouble(c -> c.finalAccuracy(t.tier())).toArray();
+                double m = SweepTables.mean(v);
+                if (Double.isFinite(m)) {
+                    xs.add(t.flopsPerToken() / 1e6);
+                    ys.add(100 * m);
+                    err.add(v.length > 1 ? 100 * SweepTables.std(v) : 0.0);
+                }
+            }
+            if (xs.isEmpty()) {
+                continue;
+            }
+            boolean bars = cells.size() > 1;
+            XYSeries s = bars ? chart.addSeries(g.getKey(), xs, ys, err) : chart.addSeries(g.getKey(), xs, ys);
+            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            any = true;
+        }
+        if (!any) {
+            placeholder(chart);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /** Mean accuracy over tiers after every round (round 0 = the base model), mean over seeds, one line per method. */
+    public static BufferedImage accuracyPerRound(Map<String, List<CellResult>> groups) {
+        XYChart chart = chart("Mean accuracy over tiers per round", "round", "mean exact-match accuracy (%)");
+        chart.setCustomXAxisTickLabelsFormatter(x -> x == Math.rint(x) ? Long.toString(Math.round(x)) : "");
+        boolean any = false;
+        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
+            List<CellResult> cells = g.getValue();
+            int rounds = cells.stream().mapToInt(c -> c.rounds().size()).min().orElse(0);
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            double base = SweepTables.mean(cells.stream().mapToDouble(c -> c.base().values().stream()
+                    .mapToDouble(Double::doubleValue).average().orElse(Double.NaN)).toArray());
+            if (Double.isFinite(base)) {
+                xs.add(0.0);
+                ys.add(100 * base);
+            }
+            for (int r = 0; r < rounds; r++) {
+                int i = r;
+                double m = SweepTables.mean(cells.stream().mapToDouble(c -> c.rounds().get(i).meanAccuracy())
+                        .toArray());
+                if (Double.isFinite(m)) {
+                    xs.add((double) cells.get(0).rounds().get(i).round());
+                    ys.add(100 * m);
+                }
+            }
+            if (!xs.isEmpty()) {
+                chart.addSeries(g.getKey(), xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                any = true;
+            }
+        }
+        if (!any) {
+            placeholder(chart);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /** Bytes exchanged per round (all sampled clients, down + up, in MB), mean over seeds, one line per method. */
+    public static BufferedImage bytesPerRound(Map<String, List<CellResult>> groups) {
+        XYChart chart = chart("Communication per round", "round", "MB exchanged (all clients, down + up)");
+        chart.setCustomXAxisTickLabelsFormatter(x -> x == Math.rint(x) ? Long.toString(Math.round(x)) : "");
+        boolean any = false;
+        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
+            List<CellResult> cells = g.getValue();
+            int rounds = cells.stream().mapToInt(c -> c.rounds().size()).min().orElse(0);
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                int i = r;
+                xs.add((double) cells.get(0).rounds().get(i).round());
+                ys.add(SweepTables.mean(cells.stream().mapToDouble(c -> c.rounds().get(i).bytesDown()
+                        + c.rounds().get(i).bytesUp()).toArray()) / 1e6);
+            }
+            if (!xs.isEmpty()) {
+                chart.addSeries(g.getKey(), xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                any = true;
+            }
+        }
+        if (!any) {
+            placeholder(chart);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    private static XYChart chart(String title, String x, String y) {
+        XYChart chart = new XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
+                .xAxisTitle(x).yAxisTitle(y).build();
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setAntiAlias(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setYAxisDecimalPattern("0.#");
+        return chart;
+    }
+
+    private static void placeholder(XYChart chart) {
+        chart.setTitle(chart.getTitle() + " (no results)");
+        XYSeries s = chart.addSeries(" ", new double[] {0}, new double[] {0});
+        s.setShowInLegend(false);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineStyle(new BasicStroke(0f));
+        chart.getStyler().setLegendVisible(false);
+    }
+}
