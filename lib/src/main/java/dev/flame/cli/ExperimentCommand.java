@@ -6,6 +6,8 @@ import dev.flame.eval.EvalReport;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.experiment.ExperimentOutputs;
+import dev.flame.experiment.RunCheckpoint;
+import dev.flame.fed.RoundListener;
 import dev.flame.fed.RoundReport;
 import picocli.CommandLine.Option;
 
@@ -26,10 +28,22 @@ abstract class ExperimentCommand implements Callable<Integer> {
 
     abstract ExperimentConfig config() throws Exception;
 
+    /** A saved run to continue instead of starting one, or null. */
+    Path resumeFrom() {
+        return null;
+    }
+
     @Override
     public Integer call() throws Exception {
-        ExperimentConfig c = config();
+        long t0 = System.nanoTime();
+        Path resume = resumeFrom();
+        RunCheckpoint.Loaded saved = resume == null ? null : RunCheckpoint.load(resume);
+        ExperimentConfig c = saved != null ? saved.config() : config();
         if (rounds != null || seed != null) {
+            if (seed != null && saved != null) {
+                throw new IllegalArgumentException("--seed = " + seed + " cannot change a resumed run (its seed is "
+                        + c.seed() + ")");
+            }
             ObjectNode o = (ObjectNode) new ObjectMapper().readTree(c.toJson());
             if (rounds != null) {
                 o.put("rounds", rounds);
@@ -39,18 +53,37 @@ abstract class ExperimentCommand implements Callable<Integer> {
             }
             c = ExperimentConfig.fromJson(o, "command line");
         }
-        long t0 = System.nanoTime();
-        try (Experiment exp = Experiment.create(c)) {
+        Path dir = saved != null ? resume : out;
+        try (Experiment exp = saved != null ? RunCheckpoint.resume(saved) : Experiment.create(c)) {
             System.out.println(exp.summary());
             System.out.println();
             ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers());
-            EvalReport base = exp.evaluateBase();
+            EvalReport base = saved != null && saved.manifest().base() != null ? saved.manifest().base()
+                    : exp.evaluateBase();
             System.out.println("Held-out exact-match accuracy of the global model per budget tier (k experts per token):");
             progress.header();
             progress.row("base", base, Double.NaN, 0, 0);
+            for (RoundReport r : exp.runner().history()) {
+                progress.onRoundEnd(r);
+            }
+            if (saved != null) {
+                System.out.printf("(resumed from %s after round %d of %d)%n", resume, saved.round(), c.rounds());
+            }
             exp.runner().addListener(progress);
-            List<RoundReport> reports = exp.runner().run(c.rounds());
-            List<Path> files = ExperimentOutputs.write(out, c, base, reports, exp.model().config().numHiddenLayers(),
+            exp.runner().addListener(new RoundListener() {
+                @Override
+                public void onRoundEnd(RoundReport report) {
+                    try {
+                        RunCheckpoint.save(dir, exp, base);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException("could not save the checkpoint in " + dir, e);
+                    }
+                }
+            });
+            int left = Math.max(0, c.rounds() - exp.runner().round());
+            exp.runner().run(left);
+            List<RoundReport> reports = exp.runner().history();
+            List<Path> files = ExperimentOutputs.write(dir, c, base, reports, exp.model().config().numHiddenLayers(),
                     exp.mainTasks());
             System.out.println();
             if (!reports.isEmpty()) {
@@ -59,7 +92,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
                         100 * last.meanAccuracy(), 100 * base.meanAccuracy(),
                         100 * (last.meanAccuracy() - base.meanAccuracy()), ConsoleProgress.tiers(last.tierAccuracy()));
             }
-            System.out.printf("total time %.1f s; wrote %s%n", (System.nanoTime() - t0) / 1e9, files);
+            System.out.printf("total time %.1f s; wrote %s and a checkpoint (%s) to resume from with "
+                    + "./flame run --resume %s%n", (System.nanoTime() - t0) / 1e9, files, RunCheckpoint.MANIFEST, dir);
         }
         return 0;
     }

@@ -63,9 +63,9 @@ public final class Experiment implements AutoCloseable {
     private final Method method;
     private final BudgetMap budgets;
 
-    private Experiment(ExperimentConfig config, Strategy strategy) throws IOException {
+    private Experiment(ExperimentConfig config, Strategy strategy, Path modelOverride) throws IOException {
         this.config = config.validate();
-        Path dir = resolveModel(config.model());
+        Path dir = modelOverride != null ? modelOverride : resolveModel(config.model());
         SmoeConfig mc = HfCheckpoint.readConfig(dir);
         for (int k : config.tiers()) {
             if (k > mc.numExpertsPerTok()) {
@@ -141,12 +141,20 @@ public final class Experiment implements AutoCloseable {
 
     /** Builds the federation with the configured method's strategy. */
     public static Experiment create(ExperimentConfig config) throws IOException {
-        return new Experiment(config, null);
+        return new Experiment(config, null, null);
     }
 
     /** Builds the federation with another aggregation strategy (tiers still follow the configured method). */
     public static Experiment create(ExperimentConfig config, Strategy strategy) throws IOException {
-        return new Experiment(config, strategy);
+        return new Experiment(config, strategy, null);
+    }
+
+    /**
+     * Builds the federation with the base weights read from {@code modelDir} instead of {@code config.model()} (a
+     * resumed FLoRA run, whose base has absorbed earlier rounds); null reads {@code config.model()}.
+     */
+    public static Experiment create(ExperimentConfig config, Strategy strategy, Path modelDir) throws IOException {
+        return new Experiment(config, strategy, modelDir);
     }
 
     /**

@@ -99,6 +99,22 @@ public final class RoundRunner {
         this.state = newState.copy();
     }
 
+    /**
+     * Puts the runner where a saved run stopped: {@code round} rounds done, global state {@code state}, and their
+     * reports. Sampling and client randomness derive from the seed and the round index, so the next round is the
+     * one the saved run would have run.
+     */
+    public void restore(int round, GlobalState state, List<RoundReport> history) {
+        if (round < 0 || history.size() != round) {
+            throw new IllegalArgumentException("cannot restore round " + round + " with " + history.size()
+                    + " round reports");
+        }
+        this.state = state.copy();
+        this.round = round;
+        this.history.clear();
+        this.history.addAll(history);
+    }
+
     public List<Client> clients() {
         return clients;
     }

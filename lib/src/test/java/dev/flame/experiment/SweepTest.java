@@ -46,6 +46,19 @@ class SweepTest {
     }
 
     @Test
+    void shippedSweepFilesLoad() throws Exception {
+        Path dir = Path.of(System.getProperty("flame.home", ".."), "configs", "sweeps");
+        List<Path> files;
+        try (var s = Files.list(dir)) {
+            files = s.filter(p -> p.toString().endsWith(".json")).toList();
+        }
+        assertTrue(files.size() >= 2, "example sweeps in " + dir);
+        for (Path f : files) {
+            assertTrue(SweepConfig.load(f).cells().size() >= 1, f.toString());
+        }
+    }
+
+    @Test
     void withoutVariantsCellsAreNamedByMethod() throws Exception {
         List<SweepConfig.Cell> cells = parse("{\"grid\": {\"method\": [\"flame\", \"hetlora\"]}}").cells();
         assertEquals(List.of("flame", "hetlora"), cells.stream().map(SweepConfig.Cell::method).toList());

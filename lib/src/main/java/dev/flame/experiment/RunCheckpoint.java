@@ -1,0 +1,185 @@
+package dev.flame.experiment;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.flame.eval.EvalReport;
+import dev.flame.fed.GlobalState;
+import dev.flame.fed.RoundReport;
+import dev.flame.lora.LoraConfig;
+import dev.flame.lora.LoraState;
+import dev.flame.lora.LoraTarget;
+import dev.flame.model.SmoeConfig;
+import dev.flame.model.io.AtomicFiles;
+import dev.flame.model.io.DType;
+import dev.flame.model.io.HfCheckpoint;
+import dev.flame.model.io.SafeTensors;
+import dev.flame.model.io.Tensor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * A run's state after a round, kept in a directory so that the run can continue later exactly where it stopped:
+ * <pre>
+ *   checkpoint.json                 manifest: format, round, config, LoRA config, base evaluation, round history,
+ *                                   and the names of the two files below
+ *   state-round-NNNN.safetensors    global expert LoRA (PEFT-like names) + one "rescaler.k=K" vector per tier
+ *   model-round-NNNN/               only for methods that change the base weights (FLoRA): the model, HF layout
+ * </pre>
+ * Every file is written atomically and the manifest last, naming files of its own round, after which the previous
+ * round's files are deleted. A process killed at any moment therefore leaves a manifest that points at complete files:
+ * at most the round in progress is lost.
+ *
+ * <p>Nothing random needs saving: client sampling and every client's random source are derived from the seed and the
+ * round index, so a resumed run continues identically to an uninterrupted one.
+ */
+public final class RunCheckpoint {
+    /** The manifest's file name. */
+    public static final String MANIFEST = "checkpoint.json";
+    /** Bumped when the layout changes. */
+    public static final int FORMAT_VERSION = 1;
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private RunCheckpoint() {
+    }
+
+    /** The manifest. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Manifest(int formatVersion, int round, JsonNode config, int loraRank, double loraAlpha,
+                           List<String> loraTargets, String stateFile, String modelDir, EvalReport base,
+                           List<RoundReport> history) {
+    }
+
+    /** What a checkpoint holds, read back. */
+    public record Loaded(Manifest manifest, ExperimentConfig config, Map<String, Tensor> state, Path modelDir) {
+        /** Rounds completed. */
+        public int round() {
+            return manifest.round();
+        }
+    }
+
+    /** Whether {@code dir} holds a checkpoint. */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve(MANIFEST));
+    }
+
+    /**
+     * Saves the experiment's state after its latest round.
+     *
+     * @param base the base model's evaluation (kept for the final outputs), or null
+     */
+    public static void save(Path dir, Experiment e, EvalReport base) throws IOException {
+        Files.createDirectories(dir);
+        int round = e.runner().round();
+        GlobalState s = e.runner().state();
+        String tag = String.format("round-%04d", round);
+        String stateFile = "state-" + tag + ".safetensors";
+        Map<String, Tensor> tensors = new LinkedHashMap<>(s.lora().toTensors());
+        s.tierRescalers().forEach((k, v) -> tensors.put("rescaler.k=" + k, new Tensor(new long[] {v.length}, v)));
+        SafeTensors.write(dir.resolve(stateFile), tensors, Map.of("format", "flame-run-state", "round",
+                Integer.toString(round)), DType.F32);
+        String modelDir = null;
+        if (e.method() == Method.FLORA) {
+            modelDir = "model-" + tag;
+            HfCheckpoint.write(dir.resolve(modelDir), e.model().config(), e.model().toTensors(), DType.F32);
+        }
+        LoraConfig lc = s.lora().config();
+        Manifest m = new Manifest(FORMAT_VERSION, round, MAPPER.valueToTree(e.config()), lc.rank(), lc.alpha(),
+                lc.targets().stream().map(LoraTarget::hfName).toList(), stateFile, modelDir, base,
+                e.runner().history());
+        AtomicFiles.write(dir.resolve(MANIFEST), MAPPER.writeValueAsString(m).getBytes(StandardCharsets.UTF_8));
+        deleteOlder(dir, stateFile, modelDir);
+    }
+
+    /** Removes state files and model directories of other rounds (left by earlier saves). */
+    private static void deleteOlder(Path dir, String keepState, String keepModel) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String n = p.getFileName().toString();
+                boolean oldState = n.startsWith("state-round-") && n.endsWith(".safetensors") && !n.equals(keepState);
+                boolean oldModel = n.startsWith("model-round-") && Files.isDirectory(p) && !n.equals(keepModel);
+                if (oldState) {
+                    Files.deleteIfExists(p);
+                } else if (oldModel) {
+                    try (Stream<Path> walk = Files.walk(p)) {
+                        for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+                            Files.deleteIfExists(q);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Reads a checkpoint; errors name the file and what is wrong. */
+    public static Loaded load(Path dir) throws IOException {
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new IllegalArgumentException("no checkpoint in " + dir + ": " + MANIFEST + " is missing (a run "
+                    + "writes it after every round when given --out)");
+        }
+        Manifest m;
+        try {
+            m = MAPPER.readValue(manifestFile.toFile(), Manifest.class);
+        } catch (IOException ex) {
+            throw new IllegalArgumentException(manifestFile + " is not a valid checkpoint manifest: "
+                    + ex.getMessage(), ex);
+        }
+        if (m.formatVersion() != FORMAT_VERSION) {
+            throw new IllegalArgumentException(manifestFile + ": format_version = " + m.formatVersion()
+                    + " is not supported (this version reads " + FORMAT_VERSION + ")");
+        }
+        if (m.stateFile() == null || m.config() == null) {
+            throw new IllegalArgumentException(manifestFile + ": state_file and config are required");
+        }
+        ExperimentConfig config = ExperimentConfig.fromJson(m.config(), manifestFile + " (config)");
+        Map<String, Tensor> state = SafeTensors.readAll(dir.resolve(m.stateFile()));
+        Path model = m.modelDir() == null ? null : dir.resolve(m.modelDir());
+        return new Loaded(m, config, state, model);
+    }
+
+    /**
+     * Builds the experiment of a checkpoint and puts it where the checkpoint left it: global LoRA and rescalers,
+     * round index and history, and (FLoRA) the merged base weights.
+     */
+    public static Experiment resume(Loaded c) throws IOException {
+        Experiment e = Experiment.create(c.config(), null, c.modelDir());
+        try {
+            SmoeConfig mc = e.model().config();
+            EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
+            c.manifest().loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
+            LoraConfig lc = new LoraConfig(c.manifest().loraRank(), c.manifest().loraAlpha(), targets);
+            LoraState lora = LoraState.fromTensors(mc, lc, c.state());
+            Map<Integer, float[]> rescalers = new TreeMap<>();
+            for (Map.Entry<String, Tensor> t : c.state().entrySet()) {
+                if (t.getKey().startsWith("rescaler.k=")) {
+                    rescalers.put(Integer.parseInt(t.getKey().substring("rescaler.k=".length())), t.getValue().data());
+                }
+            }
+            List<RoundReport> history = c.manifest().history() == null ? List.of()
+                    : new ArrayList<>(c.manifest().history());
+            e.runner().restore(c.round(), new GlobalState(lora, rescalers), history);
+            return e;
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+    }
+}

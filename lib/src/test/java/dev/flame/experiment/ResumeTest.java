@@ -1,0 +1,94 @@
+package dev.flame.experiment;
+
+import dev.flame.eval.EvalReport;
+import dev.flame.fed.RoundReport;
+import dev.flame.lora.LoraState;
+import dev.flame.lora.LoraTarget;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Kill and resume: 4 rounds in one go equal 2 rounds, a stop, a checkpoint reload and 2 more. */
+class ResumeTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"flame", "flora"})
+    void resumedRunEqualsUninterruptedRun(String method, @TempDir Path dir) throws Exception {
+        ExperimentConfig c = FederationTest.small(21).with("method", method).with("rounds", 4)
+                .with("participation", 0.5);
+        List<RoundReport> straight;
+        LoraState straightLora;
+        float[] straightExpert;
+        try (Experiment e = Experiment.create(c)) {
+            straight = e.runner().run(4);
+            straightLora = e.runner().state().lora();
+            straightExpert = e.model().toTensors().get("model.layers.1.mlp.experts.3.down_proj.weight").data();
+        }
+        try (Experiment e = Experiment.create(c)) {
+            EvalReport base = e.evaluateBase();
+            for (int r = 0; r < 2; r++) {
+                e.runner().nextRound();
+                RunCheckpoint.save(dir, e, base);
+            }
+        } // "killed" after round 2
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(1, files.filter(p -> p.getFileName().toString().startsWith("state-round-")).count(),
+                    "older rounds' state files are removed");
+        }
+        RunCheckpoint.Loaded loaded = RunCheckpoint.load(dir);
+        assertEquals(2, loaded.round());
+        try (Experiment e = RunCheckpoint.resume(loaded)) {
+            assertEquals(2, e.runner().history().size());
+            e.runner().run(2);
+            List<RoundReport> resumed = e.runner().history();
+            assertEquals(4, resumed.size());
+            for (int r = 0; r < 4; r++) {
+                assertEquals(straight.get(r).eval().tierAccuracy(), resumed.get(r).eval().tierAccuracy(),
+                        "round " + (r + 1));
+                assertEquals(straight.get(r).clients().stream().map(x -> x.clientId()).toList(),
+                        resumed.get(r).clients().stream().map(x -> x.clientId()).toList(), "sampled clients");
+                for (int i = 0; i < straight.get(r).clients().size(); i++) {
+                    double a = straight.get(r).clients().get(i).loss();
+                    double b = resumed.get(r).clients().get(i).loss();
+                    assertEquals(a, b, 1e-5 * Math.abs(a), "round " + (r + 1) + " client loss");
+                }
+            }
+            LoraState lora = e.runner().state().lora();
+            for (LoraTarget t : lora.targets()) {
+                assertClose(straightLora.a(0, t), lora.a(0, t));
+                assertClose(straightLora.b(1, t), lora.b(1, t));
+            }
+            assertClose(straightExpert,
+                    e.model().toTensors().get("model.layers.1.mlp.experts.3.down_proj.weight").data());
+        }
+    }
+
+    private static void assertClose(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        assertTrue(max < 1e-5, "final tensors differ by " + max);
+    }
+
+    @org.junit.jupiter.api.Test
+    void missingOrBrokenCheckpointsAreClearErrors(@TempDir Path dir) throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunCheckpoint.load(dir));
+        assertTrue(e.getMessage().contains("checkpoint.json"), e.getMessage());
+        Files.writeString(dir.resolve(RunCheckpoint.MANIFEST), "{\"format_version\": 99}");
+        e = assertThrows(IllegalArgumentException.class, () -> RunCheckpoint.load(dir));
+        assertTrue(e.getMessage().contains("format_version = 99"), e.getMessage());
+        Files.writeString(dir.resolve(RunCheckpoint.MANIFEST), "{ broken");
+        e = assertThrows(IllegalArgumentException.class, () -> RunCheckpoint.load(dir));
+        assertTrue(e.getMessage().contains("not a valid checkpoint manifest"), e.getMessage());
+    }
+}
