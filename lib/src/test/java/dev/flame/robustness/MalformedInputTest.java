@@ -613,6 +613,14 @@ class MalformedInputTest {
     }
 
     @Test
+    void benchWithZeroTimedStepsIsRejected() {
+        // zero steps used to divide by zero and print an infinite time per step
+        CliResult r = cli("bench", "--steps", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--steps = 0"), r.err());
+    }
+
+    @Test
     void shippedConfigsStillLoad() throws IOException {
         // the strict reading above must not reject the ready-made ablation configs
         try (Stream<Path> files = Files.list(HOME.resolve("configs"))) {
