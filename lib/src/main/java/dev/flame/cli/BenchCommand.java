@@ -3,6 +3,8 @@ package dev.flame.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Batches;
@@ -10,6 +12,8 @@ import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
+import dev.flame.fed.ClientReport;
+import dev.flame.fed.RoundReport;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.Routing;
@@ -28,10 +32,17 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
-/** {@code ./flame bench}: training throughput of the default model per budget tier. */
+/**
+ * {@code ./flame bench}: training throughput of the default model per budget tier, in one table: time and tokens per
+ * step, the time ratio against the analytic FLOPs ratio, and the achieved FLOP/s (analytic training FLOPs of
+ * {@link FlopsModel} over measured time) against the FLOP/s of a large float32 matrix product measured in the same
+ * process with the same PyTorch threads, the machine's practical ceiling. Then the wall time of one round of the
+ * default demo.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure LoRA training throughput of the default model at k = 8, 4, 2, 1 and compare the time "
-                + "ratio with the analytic FLOPs ratio.")
+        description = "Measure LoRA training throughput of the default model at k = 8, 4, 2, 1, compare the time "
+                + "ratio with the analytic FLOPs ratio and the achieved FLOP/s with a large matrix product, then time "
+                + "one round of the default demo.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per step (default: the demo's batch size)")
     Integer batch;
@@ -47,6 +58,18 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     double sliceCost;
 
+    @Option(names = "--matmul-size", defaultValue = "1024",
+            description = "n of the n x n float32 matrix product that measures the FLOP/s ceiling "
+                    + "(default: ${DEFAULT-VALUE})")
+    int matmulSize;
+
+    @Option(names = "--matmul-reps", defaultValue = "20",
+            description = "timed matrix products, after 3 untimed ones (default: ${DEFAULT-VALUE})")
+    int matmulReps;
+
+    @Option(names = "--skip-demo-round", description = "do not time a round of the default demo")
+    boolean skipDemoRound;
+
     @Option(names = "--memory-rounds", defaultValue = "0",
             description = "instead of throughput: run this many short rounds (3 local steps) of the default "
                     + "federation and print the process's resident memory every 10 rounds")
@@ -54,6 +77,16 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        positive("--steps", steps);
+        positive("--matmul-size", matmulSize);
+        positive("--matmul-reps", matmulReps);
+        if (batch != null) {
+            positive("--batch", batch);
+        }
+        if (warmup < 0 || memoryRounds < 0) {
+            throw new IllegalArgumentException("--warmup = " + warmup + ", --memory-rounds = " + memoryRounds
+                    + ": both must be >= 0");
+        }
         if (memoryRounds > 0) {
             return memory();
         }
@@ -71,26 +104,77 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("batch: %d sequences of %d tokens (%d tokens), LoRA r=%d on %s, learned rescaler, "
                     + "%d timed steps after %d warm-up steps%n", pb.batch(), pb.seqLen(), tb.realTokens(),
                     exp.loraConfig().rank(), exp.loraConfig().targets(), steps, warmup);
+            System.out.printf("threads: PyTorch intra-op %d, inter-op %d (the matrix product and training alike)%n",
+                    JniUtils.getNumThreads(), JniUtils.getNumInteropThreads());
+            double mmSeconds = matmulSeconds(matmulSize, MATMUL_WARMUP, matmulReps);
+            double ceiling = 2.0 * matmulSize * matmulSize * matmulSize / mmSeconds;
+            System.out.printf("ceiling: %dx%d float32 matrix product on DJL, mean of %d: %.2f ms = %.1f GFLOP/s%n",
+                    matmulSize, matmulSize, matmulReps, 1000 * mmSeconds, ceiling / 1e9);
             Map<Integer, Double> seconds = new LinkedHashMap<>();
             for (int k : new int[] {8, 4, 2, 1}) {
                 seconds.put(k, time(model, exp.runner().state().lora(), k, tb, pb));
             }
-            System.out.printf("%4s %12s %12s %14s %16s %14s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
-                    "time(k)/time(8)", "FLOPs ratio");
+            System.out.println();
+            System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
+                    "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio");
             double t8 = seconds.get(8);
             double f8 = flops.training(8, tb.realTokens(), pb.seqLen());
             for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
                 int k = e.getKey();
                 double f = flops.training(k, tb.realTokens(), pb.seqLen());
-                System.out.printf("%4d %12.2f %12.0f %14.3f %16.3f %14.3f%n", k, 1000 * e.getValue(),
-                        tb.realTokens() / e.getValue(), f / 1e9, e.getValue() / t8, f / f8);
+                double achieved = f / e.getValue();
+                System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f%n", k, 1000 * e.getValue(),
+                        tb.realTokens() / e.getValue(), f / 1e9, achieved / 1e9, 100 * achieved / ceiling,
+                        e.getValue() / t8, f / f8);
             }
             double measured = seconds.get(1) / t8;
             double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
             System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%%%n",
                     measured, analytic, 100 * (measured / analytic - 1));
         }
+        if (!skipDemoRound) {
+            demoRound();
+        }
         return 0;
+    }
+
+    private static final int MATMUL_WARMUP = 3;
+
+    private static void positive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " = " + value + " is not allowed: it must be >= 1");
+        }
+    }
+
+    /** Mean seconds of one {@code n x n} float32 matrix product, after {@code warmup} untimed ones. */
+    private static double matmulSeconds(int n, int warmup, int reps) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.randomUniform(-1f, 1f, new Shape(n, n));
+            NDArray b = m.randomUniform(-1f, 1f, new Shape(n, n));
+            for (int i = 0; i < warmup; i++) {
+                a.matMul(b).close();
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                a.matMul(b).close(); // the product belongs to a's manager: close it, or every rep would keep 4 MB
+            }
+            return (System.nanoTime() - start) / 1e9 / reps;
+        }
+    }
+
+    /** Wall time of round 1 of the default demo: a fresh federation from {@link ExperimentConfig#defaults()}. */
+    private static void demoRound() throws Exception {
+        ExperimentConfig d = ExperimentConfig.defaults();
+        try (Experiment exp = Experiment.create(d)) {
+            long start = System.nanoTime();
+            RoundReport r = exp.runner().nextRound();
+            double wall = (System.nanoTime() - start) / 1e9;
+            double training = r.clients().stream().mapToDouble(ClientReport::seconds).sum();
+            System.out.printf("demo round: %.1f s, of which local training %.1f s%n", wall, training);
+            System.out.printf("  (round 1 of the defaults: %d clients x %d steps of batch %d, aggregation, evaluation "
+                    + "of %d tiers on %d examples)%n", d.clients(), d.localSteps(), d.batchSize(), d.tiers().size(),
+                    exp.split().test().size());
+        }
     }
 
     private int memory() throws Exception {

@@ -11,6 +11,7 @@ import dev.flame.fed.RoundListener;
 import dev.flame.fed.RoundReport;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,6 +38,11 @@ abstract class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         Path resume = resumeFrom();
+        if (resume == null && out != null && Files.exists(out) && !Files.isDirectory(out)) {
+            // checked before the config and the training, so that the mistake costs nothing and nothing is written
+            throw new IllegalArgumentException("--out " + out + " is an existing file, not a directory; give a "
+                    + "directory for the results");
+        }
         RunCheckpoint.Loaded saved = resume == null ? null : RunCheckpoint.load(resume);
         ExperimentConfig c = saved != null ? saved.config() : config();
         if (rounds != null || seed != null) {

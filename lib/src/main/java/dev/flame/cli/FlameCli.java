@@ -18,16 +18,23 @@ public final class FlameCli implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    public static void main(String[] args) {
-        int code = new CommandLine(new FlameCli())
+    /**
+     * The command line as {@link #main} runs it: a bad value or a failed read or write ({@link IllegalArgumentException},
+     * {@link java.io.IOException}) prints {@code error: MESSAGE} to the error stream and exits with status 2, without a
+     * stack trace.
+     */
+    public static CommandLine commandLine() {
+        return new CommandLine(new FlameCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
                         cmd.getErr().println("error: " + e.getMessage());
                         return 2;
                     }
                     throw e;
-                })
-                .execute(args);
-        System.exit(code);
+                });
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
     }
 }

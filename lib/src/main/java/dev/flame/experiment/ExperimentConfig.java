@@ -1,7 +1,10 @@
 package dev.flame.experiment;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,6 +12,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.fed.flame.ActivationDenominator;
 import dev.flame.lora.LoraTarget;
@@ -64,10 +68,17 @@ public record ExperimentConfig(
                 "routed_tokens", 256);
     }
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
+    // Strict: a repeated key, content after the object, a fraction or a text for a number are errors, not silently
+    // resolved (by default Jackson keeps the last key, ignores trailing content, truncates 2.7 to 2 and parses "8").
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
 
     /**
      * This config with the keys of {@code overrides} replaced (e.g. {@code {"method": "fedit", "seed": 7}}), validated
@@ -122,10 +133,12 @@ public record ExperimentConfig(
                     + "'; allowed fields are " + String.join(", ", fieldNames()), e);
         } catch (InvalidFormatException e) {
             throw new IllegalArgumentException(source + ": field '" + path(e) + "' has value " + e.getValue()
-                    + ", which is not a " + e.getTargetType().getSimpleName(), e);
+                    + ", which is not a valid " + e.getTargetType().getSimpleName(), e);
         } catch (MismatchedInputException e) {
             throw new IllegalArgumentException(source + ": field '" + path(e) + "' has the wrong type: "
                     + e.getOriginalMessage(), e);
+        } catch (JsonMappingException e) {
+            throw new IllegalArgumentException(source + ": field '" + path(e) + "': " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
@@ -136,7 +149,7 @@ public record ExperimentConfig(
         }
     }
 
-    private static String path(MismatchedInputException e) {
+    private static String path(JsonMappingException e) {
         return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."));
     }

@@ -33,6 +33,11 @@ public final class HfCheckpoint {
     private static final String[] REQUIRED_INT_KEYS = {"vocab_size", "hidden_size", "intermediate_size",
         "num_hidden_layers", "num_attention_heads", "num_experts", "num_experts_per_tok"};
     private static final int MAX_LISTED = 10;
+    /**
+     * Most tensors a config may describe for {@link #read}: far above real checkpoints (OLMoE-1B-7B has 3,219), low
+     * enough that listing them cannot exhaust the heap when a corrupt config declares billions of layers or experts.
+     */
+    private static final long MAX_TENSORS = 1_000_000;
 
     private HfCheckpoint() {
     }
@@ -231,13 +236,25 @@ public final class HfCheckpoint {
      * be present with exactly the expected shape, and no other tensor may be present except buffers ending in
      * {@code rotary_emb.inv_freq} (skipped) and, when embeddings are tied, {@code lm_head.weight} (returned if present).
      *
-     * @throws CheckpointException listing the missing, unexpected and wrongly shaped tensors
+     * <p>Every value must be finite: a NaN or infinite weight is reported here, naming the tensor and the element, rather
+     * than later as a training loss that is not finite.
+     *
+     * @throws CheckpointException listing the missing, unexpected and wrongly shaped tensors, if the config describes
+     *     more than a million tensors, or if a weight is NaN or infinite
      * @throws SafeTensorsException if the weight files are malformed
      * @throws IllegalArgumentException if {@code config} itself fails {@link SmoeConfig#validate()}
      */
     public static Map<String, Tensor> read(Path dir, SmoeConfig config) throws IOException {
         config.validate();
         try (ShardedSafeTensors st = ShardedSafeTensors.openDir(dir)) {
+            long count = tensorCount(config);
+            if (count > MAX_TENSORS) {
+                throw new CheckpointException("Checkpoint " + dir + " does not match its config: the config "
+                        + "(num_hidden_layers = " + config.numHiddenLayers() + ", num_experts = " + config.numExperts()
+                        + ") describes "
+                        + (count == Long.MAX_VALUE ? "more than " : "") + count + " tensors, more than the "
+                        + MAX_TENSORS + " this reader accepts; the checkpoint has " + st.size() + ".");
+            }
             Map<String, long[]> actual = new LinkedHashMap<>();
             for (String n : st.names()) {
                 actual.put(n, st.shape(n));
@@ -249,13 +266,52 @@ public final class HfCheckpoint {
             }
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (String n : expectedShapes(config).keySet()) {
-                out.put(n, st.read(n));
+                out.put(n, requireFinite(dir, n, st.read(n)));
             }
             if (config.tieWordEmbeddings() && st.contains(LM_HEAD)) {
-                out.put(LM_HEAD, st.read(LM_HEAD));
+                out.put(LM_HEAD, requireFinite(dir, LM_HEAD, st.read(LM_HEAD)));
             }
             return out;
         }
+    }
+
+    /** The number of tensors {@link #expectedShapes(SmoeConfig)} lists, computed without listing them; saturates. */
+    private static long tensorCount(SmoeConfig c) {
+        try {
+            long perLayer = Math.addExact(9, Math.multiplyExact(3L, c.numExperts()));
+            long layers = Math.multiplyExact((long) c.numHiddenLayers(), perLayer);
+            return Math.addExact(layers, c.tieWordEmbeddings() ? 2 : 3);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static Tensor requireFinite(Path dir, String name, Tensor t) throws CheckpointException {
+        float[] data = t.data();
+        int first = -1;
+        long bad = 0;
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                first = first < 0 ? i : first;
+                bad++;
+            }
+        }
+        if (bad > 0) {
+            throw new CheckpointException("Checkpoint " + dir + ": tensor '" + name + "' " + Arrays.toString(t.shape())
+                    + " has " + bad + " non-finite value" + (bad == 1 ? "" : "s") + ", the first " + data[first]
+                    + " at index " + Arrays.toString(unravel(first, t.shape())) + "; weights must be finite.");
+        }
+        return t;
+    }
+
+    /** The row-major multi-index of flat element {@code flat} of a tensor of this shape. */
+    private static long[] unravel(long flat, long[] shape) {
+        long[] index = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return index;
     }
 
     /** Sentences describing every mismatch between actual shapes and the config; empty if none. */
