@@ -385,9 +385,37 @@ public final class SmoeModel implements AutoCloseable {
      */
     public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Routing routing, ExpertLora lora,
                            ActivationCounts counts) {
+        return forward(step, batch, outputs, routing, lora, counts, null);
+    }
+
+    /**
+     * Receives the routing decision of every MoE layer during a forward pass, for inspection (the {@code forward}
+     * command, cross-checks against other implementations). It must not modify the arrays.
+     */
+    @FunctionalInterface
+    public interface RouteListener {
+        /**
+         * Called once per layer, in layer order, with the route of that layer's MoE block: {@code gates} and
+         * {@code ids} are [n, k] for the batch's n real tokens in {@link TokenBatch#validPositions()} order (padding
+         * is never routed), experts sorted by descending gate, gates as the block applies them (renormalised only
+         * when {@code norm_topk_prob} is set, before any rescaling). The arrays belong to the pass's step manager.
+         */
+        void onRoute(int layer, Route route);
+    }
+
+    /**
+     * One forward pass, like {@link #forward(NDManager, TokenBatch, int[], Routing, ExpertLora, ActivationCounts)},
+     * that also reports each layer's routing to {@code listener} (null: none).
+     */
+    public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Routing routing, ExpertLora lora,
+                           ActivationCounts counts, RouteListener listener) {
         int b = batch.batch();
         int t = batch.seqLen();
         int d = config.hiddenSize();
+        if (routing.k() > config.numExperts()) {
+            throw new IllegalArgumentException("top-k = " + routing.k() + " exceeds num_experts = "
+                    + config.numExperts() + "; allowed: 1 to " + config.numExperts());
+        }
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings = "
                     + config.maxPositionEmbeddings());
@@ -404,7 +432,7 @@ public final class SmoeModel implements AutoCloseable {
             NDArray h = x.add(attn);
             NDArray u = rmsNorm(h, layer.postNorm);
             NDArray uv = validIdx == null ? u : u.get(validIdx);
-            NDArray moe = moe(step, li, layer, uv, routing, lora, counts);
+            NDArray moe = moe(step, li, layer, uv, routing, lora, counts, listener);
             if (validIdx != null) {
                 moe = moe.concat(zeroRow, 0).get(scatterBack);
             }
@@ -485,11 +513,14 @@ public final class SmoeModel implements AutoCloseable {
      * to its experts only, gate-weighted sum, rescaling.
      */
     private NDArray moe(NDManager step, int li, Layer layer, NDArray u, Routing routing, ExpertLora lora,
-                        ActivationCounts counts) {
+                        ActivationCounts counts, RouteListener listener) {
         int k = routing.k();
         int n = (int) u.getShape().get(0);
         int d = config.hiddenSize();
         Route route = route(layer, u, routing);
+        if (listener != null) {
+            listener.onRoute(li, route);
+        }
         NDArray gates = route.gates();
         NDArray perTokenScale = route.perTokenScale();
         long[] ids = route.ids().toLongArray();
