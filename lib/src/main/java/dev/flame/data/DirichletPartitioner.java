@@ -5,9 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
- * Non-IID split by task with Dirichlet skew, the usual label-skew scheme of federated learning with tasks in place of labels.
+ * Non-IID split by task with Dirichlet skew, the usual label-skew scheme of federated learning with tasks in place of labels
+ * (or any other label given to {@link #splitBy}, such as an instruction record's category).
  *
  * <p>Procedure, with tasks sorted by name, {@code T} tasks and {@code C} clients:
  * <ol>
@@ -71,14 +73,14 @@ public final class DirichletPartitioner implements Partitioner {
      * @throws IllegalArgumentException if {@code data.size() < clients · minPerClient}
      */
     @Override
-    public List<List<Example>> split(List<Example> data, int clients, SplittableRandom rng) {
-        Partitions.check(data, clients, rng);
+    public <T> List<List<T>> splitBy(List<T> data, Function<? super T, String> label, int clients, SplittableRandom rng) {
+        Partitions.check(data, label, clients, rng);
         if ((long) data.size() < (long) clients * minPerClient) {
             throw new IllegalArgumentException("data has " + data.size() + " examples, fewer than clients * minPerClient = "
                     + clients + " * " + minPerClient + " = " + (long) clients * minPerClient);
         }
-        Map<String, List<Example>> byTask = Partitions.byTask(data);
-        List<List<Example>> taskLists = new ArrayList<>(byTask.values());
+        Map<String, List<T>> byTask = Partitions.byLabel(data, label);
+        List<List<T>> taskLists = new ArrayList<>(byTask.values());
         int tasks = taskLists.size();
 
         double[][] logW = new double[clients][];
@@ -99,12 +101,12 @@ public final class DirichletPartitioner implements Partitioner {
         }
         enforceMinimum(counts, logW);
 
-        List<List<Example>> out = new ArrayList<>(clients);
+        List<List<T>> out = new ArrayList<>(clients);
         for (int c = 0; c < clients; c++) {
             out.add(new ArrayList<>());
         }
         for (int t = 0; t < tasks; t++) {
-            List<Example> examples = new ArrayList<>(taskLists.get(t));
+            List<T> examples = new ArrayList<>(taskLists.get(t));
             Sampling.shuffle(examples, rng);
             int from = 0;
             for (int c = 0; c < clients; c++) {
@@ -112,7 +114,7 @@ public final class DirichletPartitioner implements Partitioner {
                 from += counts[c][t];
             }
         }
-        for (List<Example> client : out) {
+        for (List<T> client : out) {
             Sampling.shuffle(client, rng);
         }
         return Partitions.freeze(out);

@@ -3,9 +3,10 @@ package dev.flame.data;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
- * IID split: shuffle the examples, then deal them round-robin, so client {@code c} gets shuffled positions
+ * IID split (labels are ignored): shuffle the examples, then deal them round-robin, so client {@code c} gets shuffled positions
  * {@code c, c + clients, c + 2·clients, ...}. Client sizes differ by at most one; each client's task mix follows the data's.
  */
 public final class IidPartitioner implements Partitioner {
@@ -20,15 +21,15 @@ public final class IidPartitioner implements Partitioner {
      * @throws IllegalArgumentException if {@code data} has fewer examples than {@code clients} (a client would be empty)
      */
     @Override
-    public List<List<Example>> split(List<Example> data, int clients, SplittableRandom rng) {
-        Partitions.check(data, clients, rng);
+    public <T> List<List<T>> splitBy(List<T> data, Function<? super T, String> label, int clients, SplittableRandom rng) {
+        Partitions.check(data, label, clients, rng);
         if (data.size() < clients) {
             throw new IllegalArgumentException("data has " + data.size() + " examples, fewer than clients = " + clients
                     + "; every client needs at least one example");
         }
-        List<Example> shuffled = new ArrayList<>(data);
+        List<T> shuffled = new ArrayList<>(data);
         Sampling.shuffle(shuffled, rng);
-        List<List<Example>> out = new ArrayList<>(clients);
+        List<List<T>> out = new ArrayList<>(clients);
         for (int c = 0; c < clients; c++) {
             out.add(new ArrayList<>(data.size() / clients + 1));
         }

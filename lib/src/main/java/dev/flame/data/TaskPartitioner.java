@@ -7,9 +7,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
- * Pathological non-IID split: every client holds exactly one task.
+ * Pathological non-IID split: every client holds exactly one task (or one category, for labels given to {@link #splitBy}).
  *
  * <p>With tasks in a fixed order (sorted by name by default, or the order given), client {@code i} gets task
  * {@code i mod #tasks}. When several clients hold the same task, that task's examples are shuffled and dealt round-robin among
@@ -49,19 +50,19 @@ public final class TaskPartitioner implements Partitioner {
      *                                  a task has fewer examples than the clients that share it
      */
     @Override
-    public List<List<Example>> split(List<Example> data, int clients, SplittableRandom rng) {
-        Partitions.check(data, clients, rng);
+    public <T> List<List<T>> splitBy(List<T> data, Function<? super T, String> label, int clients, SplittableRandom rng) {
+        Partitions.check(data, label, clients, rng);
         if (data.isEmpty()) {
             throw new IllegalArgumentException("data has 0 examples; every client needs at least one example");
         }
-        Map<String, List<Example>> byTask = Partitions.byTask(data);
+        Map<String, List<T>> byTask = Partitions.byLabel(data, label);
         List<String> order = taskOrder == null ? new ArrayList<>(byTask.keySet()) : taskOrder;
         if (!new TreeSet<>(order).equals(byTask.keySet())) {
             throw new IllegalArgumentException("taskOrder = " + order + " must name exactly the data's tasks "
                     + byTask.keySet());
         }
         int tasks = order.size();
-        List<List<Example>> out = new ArrayList<>(clients);
+        List<List<T>> out = new ArrayList<>(clients);
         for (int c = 0; c < clients; c++) {
             out.add(new ArrayList<>());
         }
@@ -70,7 +71,7 @@ public final class TaskPartitioner implements Partitioner {
             for (int c = t; c < clients; c += tasks) {
                 holders.add(c);
             }
-            List<Example> examples = new ArrayList<>(byTask.get(order.get(t)));
+            List<T> examples = new ArrayList<>(byTask.get(order.get(t)));
             if (examples.size() < holders.size()) {
                 throw new IllegalArgumentException("task '" + order.get(t) + "' has " + examples.size()
                         + " examples, fewer than the " + holders.size() + " clients that share it (clients = " + clients

@@ -156,4 +156,43 @@ class PartitionerTest {
         assertTrue(e.getMessage().contains("map-a"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new TaskPartitioner().split(DATA, -1, new SplittableRandom(0)));
     }
+
+    /** An item that is not an Example: a label and a serial number. */
+    private record Labelled(String label, int serial) {
+    }
+
+    @Test
+    void splitByOnAnyItemTypeAssignsLikeSplitOnExamplesWithTheSameLabels() {
+        List<Labelled> items = new ArrayList<>();
+        for (int i = 0; i < DATA.size(); i++) {
+            items.add(new Labelled(DATA.get(i).task(), i));
+        }
+        for (Partitioner p : List.of(new IidPartitioner(), new DirichletPartitioner(0.3), new TaskPartitioner())) {
+            for (int clients : new int[] {3, 4, 9}) {
+                List<List<Example>> byExample = p.split(DATA, clients, new SplittableRandom(11));
+                List<List<Labelled>> byItem = p.splitBy(items, Labelled::label, clients, new SplittableRandom(11));
+                assertEquals(clients, byItem.size(), p.describe());
+                for (int c = 0; c < clients; c++) {
+                    List<Example> mapped = new ArrayList<>();
+                    byItem.get(c).forEach(it -> mapped.add(DATA.get(it.serial())));
+                    assertEquals(byExample.get(c), mapped, p.describe() + " with " + clients + " clients, client " + c);
+                }
+                assertEquals(Partitioner.taskCounts(byExample), Partitioner.labelCounts(byItem, Labelled::label));
+            }
+        }
+    }
+
+    @Test
+    void splitByRejectsMissingLabelsNamingTheItem() {
+        List<Labelled> items = List.of(new Labelled("x", 0), new Labelled(" ", 1), new Labelled("y", 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DirichletPartitioner(1).splitBy(items, Labelled::label, 2, new SplittableRandom(0)));
+        assertTrue(e.getMessage().contains("data[1]") && e.getMessage().contains("serial=1"), e.getMessage());
+        List<Labelled> nulls = List.of(new Labelled(null, 7));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new TaskPartitioner().splitBy(nulls, Labelled::label, 1, new SplittableRandom(0)));
+        assertTrue(e.getMessage().contains("label of data[0] = null"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new IidPartitioner().splitBy(items, null, 2, new SplittableRandom(0)));
+    }
 }
