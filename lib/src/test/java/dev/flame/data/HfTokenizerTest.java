@@ -23,56 +23,6 @@ class HfTokenizerTest {
     @TempDir
     Path dir;
 
-    /** Id order: 0 <pad>, 1 <s>, 2 </s>, 3 <unk>, then the words. */
-    private static final List<String> WORDS = List.of("<pad>", "<s>", "</s>", "<unk>", "the", "cat", "sat", "on", "mat", "a",
-            "dog", "###", ":", "instruction", "response", ".");
-
-    /**
-     * A WordLevel tokenizer over {@link #WORDS}: lower-casing normaliser, whitespace pre-tokeniser, a post-processor that
-     * would wrap a sequence in <s> .. </s>, and truncation to 4 tokens and padding in the file (none of which encode may apply).
-     */
-    private static String wordLevel(List<String> words, boolean withUnk) {
-        StringBuilder vocab = new StringBuilder();
-        StringBuilder added = new StringBuilder();
-        for (int i = 0; i < words.size(); i++) {
-            String w = words.get(i);
-            if (!withUnk && w.equals("<unk>")) {
-                continue;
-            }
-            vocab.append(vocab.length() == 0 ? "" : ", ").append('"').append(w).append("\": ").append(i);
-            if (w.startsWith("<")) {
-                added.append(added.length() == 0 ? "" : ",\n    ").append("{\"id\": ").append(i).append(", \"content\": \"")
-                        .append(w).append("\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
-                                + "\"normalized\": false, \"special\": true}");
-            }
-        }
-        return """
-                {
-                  "version": "1.0",
-                  "truncation": {"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0},
-                  "padding": {"strategy": {"Fixed": 8}, "direction": "Right", "pad_to_multiple_of": null,
-                              "pad_id": 0, "pad_type_id": 0, "pad_token": "<pad>"},
-                  "added_tokens": [
-                    %s
-                  ],
-                  "normalizer": {"type": "Lowercase"},
-                  "pre_tokenizer": {"type": "Whitespace"},
-                  "post_processor": {
-                    "type": "TemplateProcessing",
-                    "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                               {"SpecialToken": {"id": "</s>", "type_id": 0}}],
-                    "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
-                    "special_tokens": {
-                      "<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]},
-                      "</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}
-                    }
-                  },
-                  "decoder": null,
-                  "model": {"type": "WordLevel", "vocab": {%s}, "unk_token": "<unk>"}
-                }
-                """.formatted(added, vocab);
-    }
-
     private Path write(String name, String json) throws IOException {
         Path f = dir.resolve(name);
         Files.createDirectories(f.getParent());
@@ -81,7 +31,7 @@ class HfTokenizerTest {
     }
 
     private HfTokenizer standard() throws IOException {
-        return HfTokenizer.load(write("tokenizer.json", wordLevel(WORDS, true)));
+        return HfTokenizer.load(write("tokenizer.json", TinyTokenizers.wordLevel(TinyTokenizers.WORDS, true)));
     }
 
     @Test
@@ -94,7 +44,7 @@ class HfTokenizerTest {
             assertEquals(2, tok.eosId());
             assertEquals(5, tok.id("cat"));
             assertEquals("cat", tok.token(5));
-            assertEquals(WORDS, tok.vocabulary());
+            assertEquals(TinyTokenizers.WORDS, tok.vocabulary());
             IllegalStateException e = assertThrows(IllegalStateException.class, tok::sepId);
             assertTrue(e.getMessage().contains("no sep token") && e.getMessage().contains("optSepToken"), e.getMessage());
             assertEquals("HfTokenizer[tokenizer.json, WordLevel, vocabSize=16, pad=<pad>(0), bos=<s>(1), eos=</s>(2), sep=none]",
@@ -147,7 +97,7 @@ class HfTokenizerTest {
 
     @Test
     void specialTokensCanBeNamed() throws IOException {
-        Path f = write("tokenizer.json", wordLevel(WORDS, true));
+        Path f = write("tokenizer.json", TinyTokenizers.wordLevel(TinyTokenizers.WORDS, true));
         try (HfTokenizer tok = HfTokenizer.builder().setPath(dir).optSepToken(":").optBosToken("###")
                 .optPadToken("<unk>").build()) {
             assertEquals(12, tok.sepId());
@@ -196,7 +146,8 @@ class HfTokenizerTest {
     @Test
     void textTheModelCannotEncodeIsAnErrorNamingTheText() throws IOException {
         // "<unk>" missing from the vocabulary: the WordLevel model cannot map "zebra"
-        try (HfTokenizer tok = HfTokenizer.load(write("tokenizer.json", wordLevel(WORDS, false)))) {
+        Path noUnk = write("tokenizer.json", TinyTokenizers.wordLevel(TinyTokenizers.WORDS, false));
+        try (HfTokenizer tok = HfTokenizer.load(noUnk)) {
             assertArrayEquals(new int[] {4, 5}, tok.encode("the cat"));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tok.encode("the zebra"));
             assertTrue(e.getMessage().contains("'the zebra'") && e.getMessage().contains("UNK"), e.getMessage());

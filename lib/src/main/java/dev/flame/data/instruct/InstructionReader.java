@@ -1,0 +1,414 @@
+package dev.flame.data.instruct;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads instruction data files: JSON Lines or one JSON array, in the Dolly or Alpaca layout ({@link InstructionFormat}),
+ * given or detected.
+ *
+ * <p><b>Container.</b> A file whose first non-blank character (after an optional byte-order mark) is {@code [} is one JSON
+ * array of rows; any other file is JSON Lines, one row per line, blank lines ignored. Files must be UTF-8.
+ *
+ * <p><b>Rows.</b> A row is usable when it is a JSON object with a non-blank string instruction and answer; the context is an
+ * optional string (absent or null means none) and so is the category (absent or null means
+ * {@value InstructionRecord#UNCATEGORIZED}, but a category that is given must be a non-blank string). Other fields are
+ * ignored. Texts are stripped of leading and trailing whitespace. Anything else makes the row bad: it is skipped, counted per
+ * {@link BadRow.Problem} and, up to the cap ({@value #DEFAULT_MAX_LISTED} by default), listed with its line in the
+ * {@link LoadReport}.
+ *
+ * <p><b>Whole-file errors</b> ({@link InstructionDataException}, naming the file): the file is empty or not UTF-8; a JSON
+ * array is syntactically broken (line and column given: rows cannot be re-synchronised inside an array, unlike lines) or is
+ * followed by more content; no row is usable; or the layout is to be detected and cannot be (no row has a layout's marker
+ * fields, or rows of both layouts are mixed).
+ *
+ * <p>Instances are immutable; build them with {@link #builder()} or take {@link #defaults()}.
+ */
+public final class InstructionReader {
+
+    /** Default number of bad rows listed in a report. */
+    public static final int DEFAULT_MAX_LISTED = 50;
+
+    private static final JsonMapper MAPPER = JsonMapper.builder()
+            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .build();
+
+    private final InstructionFormat format;
+    private final int maxListed;
+
+    private InstructionReader(InstructionFormat format, int maxListed) {
+        this.format = format;
+        this.maxListed = maxListed;
+    }
+
+    /** A reader that detects the layout and lists up to {@value #DEFAULT_MAX_LISTED} bad rows. */
+    public static InstructionReader defaults() {
+        return builder().build();
+    }
+
+    /** A builder; every setting is optional. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds an {@link InstructionReader}. */
+    public static final class Builder {
+        private InstructionFormat format;
+        private int maxListed = DEFAULT_MAX_LISTED;
+
+        private Builder() {
+        }
+
+        /** The layout of every row; null (the default) detects it per file. */
+        public Builder optFormat(InstructionFormat format) {
+            this.format = format;
+            return this;
+        }
+
+        /** How many bad rows a report lists (all are counted); at least 0, default {@value #DEFAULT_MAX_LISTED}. */
+        public Builder optMaxListed(int maxListed) {
+            this.maxListed = maxListed;
+            return this;
+        }
+
+        /** The reader; throws {@link IllegalArgumentException} for a negative cap. */
+        public InstructionReader build() {
+            if (maxListed < 0) {
+                throw new IllegalArgumentException("maxListed = " + maxListed + " must be >= 0");
+            }
+            return new InstructionReader(format, maxListed);
+        }
+    }
+
+    /** The given layout, or null when detected per file. */
+    public InstructionFormat format() {
+        return format;
+    }
+
+    /** How many bad rows a report lists. */
+    public int maxListed() {
+        return maxListed;
+    }
+
+    /** A parsed row: its line and either its object (with the first duplicated field, if any) or why it is not one. */
+    private record Row(int line, ObjectNode object, String duplicate, BadRow failure) {
+    }
+
+    /**
+     * Reads {@code file}.
+     *
+     * @return the usable rows as records, in file order, with the load report
+     * @throws InstructionDataException for the whole-file errors listed in the class comment
+     * @throws IOException              if the file cannot be read (e.g. {@link NoSuchFileException})
+     */
+    public InstructionDataset read(Path file) throws IOException {
+        if (file == null) {
+            throw new IllegalArgumentException("file = null; pass the path of a .jsonl or .json file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such instruction data file");
+        }
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new InstructionDataException("file " + file + " is not valid UTF-8 text", e);
+        }
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        int start = 0;
+        while (start < text.length() && Character.isWhitespace(text.charAt(start))) {
+            start++;
+        }
+        if (start == text.length()) {
+            throw new InstructionDataException("file " + file + " is empty; expected JSON Lines or a JSON array of rows");
+        }
+        boolean array = text.charAt(start) == '[';
+        List<Row> rows = array ? parseArray(file, text) : parseLines(text);
+        String source = file.getFileName().toString();
+
+        InstructionFormat fmt = format != null ? format : detect(file, rows);
+        List<InstructionRecord> records = new ArrayList<>();
+        Map<BadRow.Problem, Integer> problems = new EnumMap<>(BadRow.Problem.class);
+        List<BadRow> listed = new ArrayList<>();
+        List<BadRow> firstFew = new ArrayList<>();
+        for (Row row : rows) {
+            BadRow failure = row.failure();
+            if (failure == null) {
+                Object result = convert(row, fmt, source);
+                if (result instanceof InstructionRecord r) {
+                    records.add(r);
+                    continue;
+                }
+                failure = (BadRow) result;
+            }
+            problems.merge(failure.problem(), 1, Integer::sum);
+            if (listed.size() < maxListed) {
+                listed.add(failure);
+            }
+            if (firstFew.size() < 3) {
+                firstFew.add(failure);
+            }
+        }
+        int bad = rows.size() - records.size();
+        LoadReport report = new LoadReport(file, fmt == null ? InstructionFormat.DOLLY : fmt, format == null,
+                array ? LoadReport.Container.JSON_ARRAY : LoadReport.Container.JSON_LINES, rows.size(), records.size(), bad,
+                problems, listed);
+        if (records.isEmpty()) {
+            throw new InstructionDataException("file " + file + " has no usable row: " + rows.size() + " rows, all bad ("
+                    + report.problemCounts() + "); first: " + String.join("; ", firstFew.stream().map(BadRow::toString)
+                    .toList()));
+        }
+        return new InstructionDataset(records, report);
+    }
+
+    /** JSON Lines: one row per non-blank line. */
+    private static List<Row> parseLines(String text) {
+        List<Row> rows = new ArrayList<>();
+        int lineNo = 0;
+        int from = 0;
+        while (from <= text.length()) {
+            int nl = text.indexOf('\n', from);
+            int to = nl < 0 ? text.length() : nl;
+            lineNo++;
+            String line = text.substring(from, to);
+            if (!line.isBlank()) {
+                rows.add(parseLine(lineNo, line));
+            }
+            if (nl < 0) {
+                break;
+            }
+            from = nl + 1;
+        }
+        return rows;
+    }
+
+    private static Row parseLine(int lineNo, String line) {
+        try (JsonParser p = MAPPER.createParser(line)) {
+            JsonToken t = p.nextToken();
+            Row row;
+            if (t == JsonToken.START_OBJECT) {
+                row = readObject(p, lineNo);
+            } else {
+                JsonNode value = p.readValueAsTree();
+                row = new Row(lineNo, null, null, notAnObject(lineNo, value));
+            }
+            JsonToken after = p.nextToken();
+            if (after != null) {
+                return new Row(lineNo, null, null, new BadRow(lineNo, BadRow.Problem.UNPARSEABLE, null,
+                        "unparseable JSON: more content after the row at column " + p.currentTokenLocation().getColumnNr()));
+            }
+            return row;
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            return new Row(lineNo, null, null, new BadRow(lineNo, BadRow.Problem.UNPARSEABLE, null,
+                    "unparseable JSON at column " + (loc == null ? "?" : loc.getColumnNr()) + ": "
+                            + firstLine(e.getOriginalMessage())));
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a string cannot fail", e);
+        }
+    }
+
+    /** A JSON array: one row per element; a syntax error fails the file. */
+    private static List<Row> parseArray(Path file, String text) throws InstructionDataException {
+        List<Row> rows = new ArrayList<>();
+        try (JsonParser p = MAPPER.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw new InstructionDataException("file " + file + " starts with '[' but is not a JSON array");
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (t == null) {
+                    throw new InstructionDataException("file " + file + " ends inside its JSON array (no closing ']')");
+                }
+                int lineNo = p.currentTokenLocation().getLineNr();
+                if (t == JsonToken.START_OBJECT) {
+                    rows.add(readObject(p, lineNo));
+                } else {
+                    JsonNode value = p.readValueAsTree();
+                    rows.add(new Row(lineNo, null, null, notAnObject(lineNo, value)));
+                }
+            }
+            if (p.nextToken() != null) {
+                throw new InstructionDataException("file " + file + " has content after its JSON array, at line "
+                        + p.currentTokenLocation().getLineNr() + ", column " + p.currentTokenLocation().getColumnNr());
+            }
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            throw new InstructionDataException("file " + file + " is not a valid JSON array: " + firstLine(e.getOriginalMessage())
+                    + (loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr())
+                    + "; no row was read", e);
+        } catch (InstructionDataException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a string cannot fail", e);
+        }
+        return rows;
+    }
+
+    /**
+     * Reads the object whose START_OBJECT is the current token, field by field, noting the first top-level field that
+     * occurs twice (Jackson's own duplicate check would abort the parse, losing our place in an array).
+     */
+    private static Row readObject(JsonParser p, int lineNo) throws IOException {
+        ObjectNode o = MAPPER.createObjectNode();
+        String duplicate = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            JsonNode value = p.readValueAsTree();
+            if (o.has(name) && duplicate == null) {
+                duplicate = name;
+            }
+            o.set(name, value);
+        }
+        return new Row(lineNo, o, duplicate, null);
+    }
+
+    private static BadRow notAnObject(int lineNo, JsonNode value) {
+        return new BadRow(lineNo, BadRow.Problem.NOT_AN_OBJECT, null, "row is " + kind(value)
+                + (value.isNull() ? "" : " " + abbreviate(value)) + ", expected an object");
+    }
+
+    /**
+     * The layout of a file: Dolly when some object rows carry only Dolly markers and none only Alpaca markers, and the
+     * reverse; null when no row is an object (the no-usable-row error then explains the file).
+     */
+    private static InstructionFormat detect(Path file, List<Row> rows) throws InstructionDataException {
+        int[] count = new int[2];
+        int[] firstLine = new int[2];
+        boolean anyObject = false;
+        for (Row row : rows) {
+            if (row.object() == null) {
+                continue;
+            }
+            anyObject = true;
+            boolean dolly = hasAny(row.object(), InstructionFormat.DOLLY);
+            boolean alpaca = hasAny(row.object(), InstructionFormat.ALPACA);
+            if (dolly != alpaca) {
+                int k = dolly ? 0 : 1;
+                if (count[k]++ == 0) {
+                    firstLine[k] = row.line();
+                }
+            }
+        }
+        if (!anyObject) {
+            return null;
+        }
+        if (count[0] > 0 && count[1] > 0) {
+            throw new InstructionDataException("file " + file + " mixes layouts: " + count[0] + " rows look like Dolly "
+                    + "(context/response, first at line " + firstLine[0] + ") and " + count[1] + " like Alpaca (input/output, "
+                    + "first at line " + firstLine[1] + "); split the file or pass the format explicitly");
+        }
+        if (count[0] == 0 && count[1] == 0) {
+            throw new InstructionDataException("file " + file + " has no row with Dolly fields (context, response) or Alpaca "
+                    + "fields (input, output), so its layout cannot be detected; pass the format explicitly");
+        }
+        return count[0] > 0 ? InstructionFormat.DOLLY : InstructionFormat.ALPACA;
+    }
+
+    private static boolean hasAny(ObjectNode o, InstructionFormat f) {
+        return f.markers().stream().anyMatch(o::has);
+    }
+
+    /** The record of a parsed object, or the BadRow explaining why it is not usable. */
+    private static Object convert(Row row, InstructionFormat f, String source) {
+        ObjectNode o = row.object();
+        int line = row.line();
+        if (row.duplicate() != null) {
+            return new BadRow(line, BadRow.Problem.DUPLICATE_FIELD, row.duplicate(), "field '" + row.duplicate()
+                    + "' occurs more than once");
+        }
+        Object instruction = text(o, f.instructionField(), true, line);
+        if (instruction instanceof BadRow b) {
+            return b;
+        }
+        Object context = text(o, f.contextField(), false, line);
+        if (context instanceof BadRow b) {
+            return b;
+        }
+        Object response = text(o, f.responseField(), true, line);
+        if (response instanceof BadRow b) {
+            return b;
+        }
+        Object category = text(o, InstructionFormat.CATEGORY_FIELD, false, line);
+        if (category instanceof BadRow b) {
+            return b;
+        }
+        String cat = (String) category;
+        if (o.hasNonNull(InstructionFormat.CATEGORY_FIELD) && cat.isBlank()) {
+            return new BadRow(line, BadRow.Problem.EMPTY_VALUE, InstructionFormat.CATEGORY_FIELD, "field 'category' = "
+                    + abbreviate(o.get(InstructionFormat.CATEGORY_FIELD)) + " is empty; leave it out for "
+                    + InstructionRecord.UNCATEGORIZED);
+        }
+        return new InstructionRecord(source, line, cat.isBlank() ? InstructionRecord.UNCATEGORIZED : cat,
+                (String) instruction, (String) context, (String) response);
+    }
+
+    /**
+     * The string value of {@code field}: for a required field, a non-blank string or a BadRow; for an optional one, a string
+     * ("" when absent or null) or a BadRow for a wrong type.
+     */
+    private static Object text(ObjectNode o, String field, boolean required, int line) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            if (!required) {
+                return "";
+            }
+            return new BadRow(line, BadRow.Problem.MISSING_FIELD, field, "field '" + field + "' is "
+                    + (v == null ? "missing" : "null"));
+        }
+        if (!v.isTextual()) {
+            return new BadRow(line, BadRow.Problem.WRONG_TYPE, field, "field '" + field + "' = " + abbreviate(v) + " is "
+                    + kind(v) + ", expected a string");
+        }
+        if (required && v.asText().isBlank()) {
+            return new BadRow(line, BadRow.Problem.EMPTY_VALUE, field, "field '" + field + "' = " + abbreviate(v)
+                    + " is empty");
+        }
+        return v.asText();
+    }
+
+    private static String kind(JsonNode v) {
+        return switch (v.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case STRING -> "a string";
+            case NULL, MISSING -> "null";
+            default -> v.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String abbreviate(JsonNode v) {
+        String s = v.toString();
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "syntax error";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}
