@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -155,7 +156,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
                 throw new NoSuchFileException(f.toString(), null, Files.isDirectory(path)
                         ? "directory " + path + " has no tokenizer.json" : "no such tokenizer file");
             }
-            String json = Files.readString(f, StandardCharsets.UTF_8);
+            String json;
+            try {
+                json = Files.readString(f, StandardCharsets.UTF_8);
+            } catch (CharacterCodingException e) {
+                throw new IOException(f + " is not valid UTF-8 text", e);
+            }
             JsonNode root;
             try {
                 root = MAPPER.readTree(json);

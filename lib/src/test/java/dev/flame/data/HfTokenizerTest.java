@@ -182,6 +182,11 @@ class HfTokenizerTest {
         NoSuchFileException nf = assertThrows(NoSuchFileException.class, () -> HfTokenizer.load(empty));
         assertTrue(nf.getMessage().contains("has no tokenizer.json"), nf.getMessage());
 
+        Path latin1 = dir.resolve("latin1.json");
+        Files.write(latin1, new byte[] {'{', '"', (byte) 0xE9, '"', ':', '1', '}'});
+        IOException io = assertThrows(IOException.class, () -> HfTokenizer.load(latin1));
+        assertTrue(io.getMessage().contains(latin1 + " is not valid UTF-8"), io.getMessage());
+
         assertBad("notjson.json", "{\"model\": {\"type\": \"WordLevel\",\n \"vocab\": {\"a\": 0,}}}", "is not valid JSON",
                 "line 2");
         assertBad("array.json", "[1, 2]", "must hold a JSON object");

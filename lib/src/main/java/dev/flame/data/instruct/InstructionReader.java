@@ -153,12 +153,12 @@ public final class InstructionReader {
         for (Row row : rows) {
             BadRow failure = row.failure();
             if (failure == null) {
-                Object result = convert(row, fmt, source);
-                if (result instanceof InstructionRecord r) {
-                    records.add(r);
+                Outcome outcome = convert(row, fmt, source);
+                if (outcome.record() != null) {
+                    records.add(outcome.record());
                     continue;
                 }
-                failure = (BadRow) result;
+                failure = outcome.bad();
             }
             problems.merge(failure.problem(), 1, Integer::sum);
             if (listed.size() < maxListed) {
@@ -173,9 +173,11 @@ public final class InstructionReader {
                 array ? LoadReport.Container.JSON_ARRAY : LoadReport.Container.JSON_LINES, rows.size(), records.size(), bad,
                 problems, listed);
         if (records.isEmpty()) {
+            boolean allUnparseable = problems.getOrDefault(BadRow.Problem.UNPARSEABLE, 0) == rows.size();
             throw new InstructionDataException("file " + file + " has no usable row: " + rows.size() + " rows, all bad ("
                     + report.problemCounts() + "); first: " + String.join("; ", firstFew.stream().map(BadRow::toString)
-                    .toList()));
+                    .toList()) + (allUnparseable && !array ? ". JSON Lines needs one complete object per line; a file with"
+                    + " objects spread over several lines must be a JSON array" : ""));
         }
         return new InstructionDataset(records, report);
     }
@@ -329,62 +331,63 @@ public final class InstructionReader {
         return f.markers().stream().anyMatch(o::has);
     }
 
-    /** The record of a parsed object, or the BadRow explaining why it is not usable. */
-    private static Object convert(Row row, InstructionFormat f, String source) {
+    /** A usable row's record, or why the row is bad: exactly one is non-null. */
+    private record Outcome(InstructionRecord record, BadRow bad) {
+    }
+
+    /** A field's text, or why it cannot be used: exactly one is non-null. */
+    private record Field(String text, BadRow bad) {
+    }
+
+    /** The record of a parsed object, or the first problem in it (fields in order instruction, context, answer, category). */
+    private static Outcome convert(Row row, InstructionFormat f, String source) {
         ObjectNode o = row.object();
         int line = row.line();
         if (row.duplicate() != null) {
-            return new BadRow(line, BadRow.Problem.DUPLICATE_FIELD, row.duplicate(), "field '" + row.duplicate()
-                    + "' occurs more than once");
+            return new Outcome(null, new BadRow(line, BadRow.Problem.DUPLICATE_FIELD, row.duplicate(), "field '"
+                    + row.duplicate() + "' occurs more than once"));
         }
-        Object instruction = text(o, f.instructionField(), true, line);
-        if (instruction instanceof BadRow b) {
-            return b;
+        Field instruction = text(o, f.instructionField(), true, line);
+        Field context = text(o, f.contextField(), false, line);
+        Field response = text(o, f.responseField(), true, line);
+        Field category = text(o, InstructionFormat.CATEGORY_FIELD, false, line);
+        for (Field field : List.of(instruction, context, response, category)) {
+            if (field.bad() != null) {
+                return new Outcome(null, field.bad());
+            }
         }
-        Object context = text(o, f.contextField(), false, line);
-        if (context instanceof BadRow b) {
-            return b;
-        }
-        Object response = text(o, f.responseField(), true, line);
-        if (response instanceof BadRow b) {
-            return b;
-        }
-        Object category = text(o, InstructionFormat.CATEGORY_FIELD, false, line);
-        if (category instanceof BadRow b) {
-            return b;
-        }
-        String cat = (String) category;
+        String cat = category.text();
         if (o.hasNonNull(InstructionFormat.CATEGORY_FIELD) && cat.isBlank()) {
-            return new BadRow(line, BadRow.Problem.EMPTY_VALUE, InstructionFormat.CATEGORY_FIELD, "field 'category' = "
-                    + abbreviate(o.get(InstructionFormat.CATEGORY_FIELD)) + " is empty; leave it out for "
-                    + InstructionRecord.UNCATEGORIZED);
+            return new Outcome(null, new BadRow(line, BadRow.Problem.EMPTY_VALUE, InstructionFormat.CATEGORY_FIELD,
+                    "field 'category' = " + abbreviate(o.get(InstructionFormat.CATEGORY_FIELD)) + " is empty; leave it out"
+                            + " for " + InstructionRecord.UNCATEGORIZED));
         }
-        return new InstructionRecord(source, line, cat.isBlank() ? InstructionRecord.UNCATEGORIZED : cat,
-                (String) instruction, (String) context, (String) response);
+        return new Outcome(new InstructionRecord(source, line, cat.isBlank() ? InstructionRecord.UNCATEGORIZED : cat,
+                instruction.text(), context.text(), response.text()), null);
     }
 
     /**
-     * The string value of {@code field}: for a required field, a non-blank string or a BadRow; for an optional one, a string
-     * ("" when absent or null) or a BadRow for a wrong type.
+     * The string value of {@code field}: for a required field a non-blank string, for an optional one any string ("" when
+     * absent or null); otherwise the problem.
      */
-    private static Object text(ObjectNode o, String field, boolean required, int line) {
+    private static Field text(ObjectNode o, String field, boolean required, int line) {
         JsonNode v = o.get(field);
         if (v == null || v.isNull()) {
             if (!required) {
-                return "";
+                return new Field("", null);
             }
-            return new BadRow(line, BadRow.Problem.MISSING_FIELD, field, "field '" + field + "' is "
-                    + (v == null ? "missing" : "null"));
+            return new Field(null, new BadRow(line, BadRow.Problem.MISSING_FIELD, field, "field '" + field + "' is "
+                    + (v == null ? "missing" : "null")));
         }
         if (!v.isTextual()) {
-            return new BadRow(line, BadRow.Problem.WRONG_TYPE, field, "field '" + field + "' = " + abbreviate(v) + " is "
-                    + kind(v) + ", expected a string");
+            return new Field(null, new BadRow(line, BadRow.Problem.WRONG_TYPE, field, "field '" + field + "' = "
+                    + abbreviate(v) + " is " + kind(v) + ", expected a string"));
         }
         if (required && v.asText().isBlank()) {
-            return new BadRow(line, BadRow.Problem.EMPTY_VALUE, field, "field '" + field + "' = " + abbreviate(v)
-                    + " is empty");
+            return new Field(null, new BadRow(line, BadRow.Problem.EMPTY_VALUE, field, "field '" + field + "' = "
+                    + abbreviate(v) + " is empty"));
         }
-        return v.asText();
+        return new Field(v.asText(), null);
     }
 
     private static String kind(JsonNode v) {

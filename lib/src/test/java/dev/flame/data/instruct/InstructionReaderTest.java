@@ -191,6 +191,11 @@ class InstructionReaderTest {
         Path g = write("garbage.jsonl", "oops\n{{\n");
         e = assertThrows(InstructionDataException.class, () -> InstructionDataset.read(g));
         assertTrue(e.getMessage().contains("has no usable row: 2 rows, all bad (unparseable 2)"), e.getMessage());
+        // a pretty-printed object is not JSON Lines: the message says what to do
+        Path pretty = write("pretty.jsonl", "{\n  \"instruction\": \"a\",\n  \"response\": \"b\"\n}\n");
+        e = assertThrows(InstructionDataException.class, () -> InstructionDataset.read(pretty));
+        assertTrue(e.getMessage().contains("4 rows, all bad") && e.getMessage().contains("must be a JSON array"),
+                e.getMessage());
     }
 
     @Test
