@@ -137,6 +137,7 @@ public final class Experiment implements AutoCloseable {
         this.runner = new RoundRunner(model, clients, initial, s, budgets,
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
                 new Evaluator(config.evalBatchSize()), split.test(), config.tiers(), flops, comm, runSeed);
+        runner.setFaultInjection(config.faultFraction());
     }
 
     /** Builds the federation with the configured method's strategy. */

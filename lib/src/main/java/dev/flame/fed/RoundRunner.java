@@ -42,6 +42,7 @@ public final class RoundRunner {
     private final List<RoundReport> history = new ArrayList<>();
     private GlobalState state;
     private int round;
+    private double faultFraction;
 
     /** A FLAME runner: every tier at k = tier and the global rank. */
     public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
@@ -115,6 +116,19 @@ public final class RoundRunner {
         this.history.addAll(history);
     }
 
+    /**
+     * Fault injection for tests and robustness experiments: each sampled (round, client) pair fails with probability
+     * {@code fraction}, decided from the seed, round and client alone (so a rerun fails the same pairs). Half of the
+     * injected faults make local training throw, the other half let it finish and put a NaN into the update; both
+     * must leave the client out of aggregation. 0 turns it off.
+     */
+    public void setFaultInjection(double fraction) {
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new IllegalArgumentException("fault fraction = " + fraction + " must be in [0, 1)");
+        }
+        this.faultFraction = fraction;
+    }
+
     public List<Client> clients() {
         return clients;
     }
@@ -163,10 +177,17 @@ public final class RoundRunner {
                     : strategy.clientBytes(comm, b.rank(), roundRanks);
             ClientReport report;
             try {
+                int fault = injectedFault(r, id);
+                if (fault == 1) {
+                    throw new IllegalStateException("injected fault (fault_fraction " + faultFraction + ")");
+                }
                 LoraState dispatched = strategy.dispatch(state, b.rank(), rng);
                 Client.Local local = c.train(model, dispatched, Client.rescalerOf(state, b.k()), b.k(), mode, options,
                         rng, (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
                 ClientUpdate u = local.update();
+                if (fault == 2) {
+                    u.lora().a(0, u.lora().targets().get(0))[0] = Float.NaN;
+                }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
@@ -213,6 +234,15 @@ public final class RoundRunner {
         double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
         FlopsModel f = b.rank() == flops.lora().rank() ? flops : flops.withLora(flops.lora().withRank(b.rank()));
         return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
+    }
+
+    /** 0: no fault; 1: training throws; 2: the update gets a NaN. */
+    private int injectedFault(int r, int client) {
+        if (faultFraction <= 0) {
+            return 0;
+        }
+        SplittableRandom f = new SplittableRandom(mix(~seed, r, client));
+        return f.nextDouble() < faultFraction ? (f.nextBoolean() ? 1 : 2) : 0;
     }
 
     private static boolean finite(ClientUpdate u) {

@@ -112,4 +112,51 @@ class FederationTest {
             assertTrue(r.clients().stream().filter(c -> !c.ok()).allMatch(c -> c.k() == victim));
         }
     }
+
+    @Test
+    void injectedFaultsAreLeftOutAndRepeatWithTheSeed() throws Exception {
+        ExperimentConfig c = small(9).with("fault_fraction", 0.5).with("rounds", 3);
+        List<String> errors = new java.util.ArrayList<>();
+        List<String> failedPairs = new java.util.ArrayList<>();
+        try (Experiment e = Experiment.create(c)) {
+            for (RoundReport r : e.runner().run(3)) {
+                int ok = 0;
+                for (ClientReport cr : r.clients()) {
+                    if (cr.ok()) {
+                        ok++;
+                    } else {
+                        errors.add(cr.error());
+                        failedPairs.add(r.round() + ":" + cr.clientId());
+                        assertEquals(0, cr.bytesUp(), "a left-out client sends nothing that counts");
+                    }
+                }
+                assertTrue(Double.isFinite(r.eval().meanAccuracy()), "the round goes on");
+            }
+        }
+        assertTrue(errors.stream().anyMatch(m -> m.contains("injected fault")), errors.toString());
+        assertTrue(errors.stream().anyMatch(m -> m.contains("NaN")), errors.toString());
+        try (Experiment e = Experiment.create(c)) {
+            List<String> again = new java.util.ArrayList<>();
+            for (RoundReport r : e.runner().run(3)) {
+                r.clients().stream().filter(x -> !x.ok()).forEach(x -> again.add(r.round() + ":" + x.clientId()));
+            }
+            assertEquals(failedPairs, again, "the same (round, client) pairs fail for the same seed");
+        }
+    }
+
+    @Test
+    void roundWithNoUsableUpdateKeepsTheGlobalModel() throws Exception {
+        try (Experiment e = Experiment.create(small(9).with("fault_fraction", 0.999))) {
+            GlobalState before = e.runner().state();
+            RoundReport r = e.runner().nextRound();
+            assertTrue(r.clients().stream().noneMatch(ClientReport::ok), "every client of this round failed");
+            GlobalState after = e.runner().state();
+            assertTrue(java.util.Arrays.equals(before.lora().b(1, before.lora().targets().get(0)),
+                    after.lora().b(1, after.lora().targets().get(0))));
+            assertTrue(java.util.Arrays.equals(before.lora().a(0, before.lora().targets().get(2)),
+                    after.lora().a(0, after.lora().targets().get(2))));
+            before.tierRescalers().forEach((k, v) -> assertTrue(java.util.Arrays.equals(v,
+                    after.tierRescalers().get(k))));
+        }
+    }
 }
