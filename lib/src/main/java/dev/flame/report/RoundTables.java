@@ -16,6 +16,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -129,7 +130,8 @@ public final class RoundTables {
     /**
      * One row per variant of an experiment (an ablation), in the order given, with where each run ended:
      * {@code variant}, {@code rounds} (rounds run), {@code mean_accuracy}, {@code acc_k8}, {@code acc_k4}, ... (one column
-     * per tier seen in any variant's final evaluation, largest k first), then the totals over all its rounds:
+     * per tier seen in any variant's final evaluation, largest k first), {@code test_loss} (the held-out loss, mean over
+     * the tiers with a finite one: it separates final models whose accuracies tie), then the totals over all its rounds:
      * {@code flops} (analytic training FLOPs of every client, failed ones included, as in {@link #rounds}),
      * {@code seconds} (wall time) and {@code failed} (client updates left out).
      *
@@ -154,6 +156,7 @@ public final class RoundTables {
         for (int k : tiers) {
             tierCols.add(DoubleColumn.create("acc_k" + k));
         }
+        DoubleColumn testLoss = DoubleColumn.create("test_loss");
         DoubleColumn flops = DoubleColumn.create("flops");
         DoubleColumn seconds = DoubleColumn.create("seconds");
         IntColumn failed = IntColumn.create("failed");
@@ -166,6 +169,8 @@ public final class RoundTables {
             for (int t = 0; t < tiers.size(); t++) {
                 appendOrMissing(tierCols.get(t), last == null ? null : last.tierAccuracy().get(tiers.get(t)));
             }
+            appendOrMissing(testLoss,
+                    last == null || last.tierLoss() == null ? null : meanOfFinite(last.tierLoss().values()));
             double flopSum = 0;
             double secondSum = 0;
             int fails = 0;
@@ -184,7 +189,20 @@ public final class RoundTables {
         }
         Table t = Table.create("variants", variant, rounds, mean);
         tierCols.forEach(t::addColumns);
-        return t.addColumns(flops, seconds, failed);
+        return t.addColumns(testLoss, flops, seconds, failed);
+    }
+
+    /** The mean of the finite values, or null if there is none. */
+    private static Double meanOfFinite(Collection<Double> values) {
+        double sum = 0;
+        int n = 0;
+        for (Double v : values) {
+            if (v != null && Double.isFinite(v)) {
+                sum += v;
+                n++;
+            }
+        }
+        return n == 0 ? null : sum / n;
     }
 
     /** The evaluation of the highest-numbered evaluated round, or null if there is none. */
