@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Charts of a federated experiment, rendered headless with XChart and returned as images, so that a notebook can show them
@@ -252,11 +253,26 @@ public final class Charts {
      * evaluated on has no bar.
      *
      * @param accuracyByMethod method name -> k -> accuracy in 0..1, in the legend's order (use a {@code LinkedHashMap})
-     * @return a {@value #WIDTH}×{@value #HEIGHT} image
+     * @return a {@value #WIDTH}×{@value #HEIGHT} image titled "Accuracy per tier"
      */
     public static BufferedImage tierBars(Map<String, Map<Integer, Double>> accuracyByMethod) {
+        return tierBars(accuracyByMethod, "Accuracy per tier");
+    }
+
+    /**
+     * As {@link #tierBars(Map)}, with a title of one's own, for instance to name the ablation the bars compare
+     * ("Rescaler: final accuracy per tier"). With no results the title gets " (no results)" appended.
+     *
+     * @param accuracyByMethod method (or variant) name -> k -> accuracy in 0..1, in the legend's order (use a
+     *                         {@code LinkedHashMap})
+     * @param title            the chart's title, not null
+     * @return a {@value #WIDTH}×{@value #HEIGHT} image
+     * @throws NullPointerException if {@code title} is null
+     */
+    public static BufferedImage tierBars(Map<String, Map<Integer, Double>> accuracyByMethod, String title) {
+        Objects.requireNonNull(title, "title");
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
-                .title("Accuracy per tier").xAxisTitle("tier (experts per token)").yAxisTitle("exact-match accuracy (%)")
+                .title(title).xAxisTitle("tier (experts per token)").yAxisTitle("exact-match accuracy (%)")
                 .build();
         style(chart.getStyler());
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -278,7 +294,7 @@ public final class Charts {
             chart.addSeries(method.getKey(), categories, values);
         }
         if (accuracyByMethod.isEmpty() || tiers.isEmpty()) {
-            chart.setTitle("Accuracy per tier (no results)");
+            chart.setTitle(title + " (no results)");
             chart.addSeries(" ", List.of(" "), List.of(0.0)).setShowInLegend(false);
         }
         return BitmapEncoder.getBufferedImage(chart);

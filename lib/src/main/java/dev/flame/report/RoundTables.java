@@ -1,5 +1,6 @@
 package dev.flame.report;
 
+import dev.flame.eval.EvalReport;
 import dev.flame.fed.ClientReport;
 import dev.flame.fed.RoundReport;
 import tech.tablesaw.api.DoubleColumn;
@@ -15,12 +16,15 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Tablesaw tables of a federated experiment, one row per round or per client, with renderings for a terminal
- * ({@link #console}) and a notebook ({@link #html}), and an atomic CSV writer.
+ * Tablesaw tables of a federated experiment, one row per round, per client or per variant of an ablation, with
+ * renderings for a terminal ({@link #console}) and a notebook ({@link #html}), and an atomic CSV writer.
  *
  * <p>Accuracies are fractions in 0..1; a value that is unknown (a tier a round did not evaluate, the loss of a round whose
  * clients all failed) is missing, which Tablesaw stores as NaN, CSV writes as an empty field and the renderings show as
@@ -121,6 +125,96 @@ public final class RoundTables {
         }
         return Table.create("round " + round.round() + " clients", client, k, examples, loss, flops, down, up, seconds,
                 error);
+    }
+
+    /**
+     * One row per variant of an experiment (an ablation), in the order given, with where each run ended:
+     * {@code variant}, {@code rounds} (rounds run), {@code mean_accuracy}, {@code acc_k8}, {@code acc_k4}, ... (one column
+     * per tier seen in any variant's final evaluation, largest k first), {@code test_loss} (the held-out loss, mean over
+     * the tiers with a finite one: it separates final models whose accuracies tie), then the totals over all its rounds:
+     * {@code flops} (analytic training FLOPs of every client, failed ones included, as in {@link #rounds}),
+     * {@code seconds} (wall time) and {@code failed} (client updates left out).
+     *
+     * <p>The accuracies are those of the last evaluated round (the highest round number with an evaluation), so a table
+     * compares the variants' final global models. A variant without an evaluated round, or whose final evaluation lacks a
+     * tier, has missing values there.
+     *
+     * @param runs variant name -> its rounds (e.g. {@code RoundRunner.history()}), in the table's order (use a
+     *             {@code LinkedHashMap})
+     * @return a table named "variants"
+     */
+    public static Table variants(Map<String, List<RoundReport>> runs) {
+        List<Integer> tiers = Tiers.ordered(runs.values().stream()
+                .map(RoundTables::finalEval)
+                .filter(e -> e != null)
+                .flatMap(e -> e.tierAccuracy().keySet().stream())
+                .toList());
+        StringColumn variant = StringColumn.create("variant");
+        IntColumn rounds = IntColumn.create("rounds");
+        DoubleColumn mean = DoubleColumn.create("mean_accuracy");
+        List<DoubleColumn> tierCols = new ArrayList<>();
+        for (int k : tiers) {
+            tierCols.add(DoubleColumn.create("acc_k" + k));
+        }
+        DoubleColumn testLoss = DoubleColumn.create("test_loss");
+        DoubleColumn flops = DoubleColumn.create("flops");
+        DoubleColumn seconds = DoubleColumn.create("seconds");
+        IntColumn failed = IntColumn.create("failed");
+        for (Map.Entry<String, List<RoundReport>> run : runs.entrySet()) {
+            List<RoundReport> history = run.getValue() == null ? List.of() : run.getValue();
+            EvalReport last = finalEval(history);
+            variant.append(run.getKey());
+            rounds.append(history.size());
+            appendOrMissing(mean, last == null ? null : last.meanAccuracy());
+            for (int t = 0; t < tiers.size(); t++) {
+                appendOrMissing(tierCols.get(t), last == null ? null : last.tierAccuracy().get(tiers.get(t)));
+            }
+            appendOrMissing(testLoss,
+                    last == null || last.tierLoss() == null ? null : meanOfFinite(last.tierLoss().values()));
+            double flopSum = 0;
+            double secondSum = 0;
+            int fails = 0;
+            for (RoundReport r : history) {
+                secondSum += r.seconds();
+                for (ClientReport c : r.clients()) {
+                    flopSum += c.flops();
+                    if (!c.ok()) {
+                        fails++;
+                    }
+                }
+            }
+            flops.append(flopSum);
+            seconds.append(secondSum);
+            failed.append(fails);
+        }
+        Table t = Table.create("variants", variant, rounds, mean);
+        tierCols.forEach(t::addColumns);
+        return t.addColumns(testLoss, flops, seconds, failed);
+    }
+
+    /** The mean of the finite values, or null if there is none. */
+    private static Double meanOfFinite(Collection<Double> values) {
+        double sum = 0;
+        int n = 0;
+        for (Double v : values) {
+            if (v != null && Double.isFinite(v)) {
+                sum += v;
+                n++;
+            }
+        }
+        return n == 0 ? null : sum / n;
+    }
+
+    /** The evaluation of the highest-numbered evaluated round, or null if there is none. */
+    private static EvalReport finalEval(List<RoundReport> history) {
+        if (history == null) {
+            return null;
+        }
+        return history.stream()
+                .filter(r -> r.eval() != null)
+                .max(Comparator.comparingInt(RoundReport::round))
+                .map(RoundReport::eval)
+                .orElse(null);
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -111,6 +112,39 @@ class ChartsTest {
         byMethod.put("k=8 only", Map.of(8, 0.5));
         assertDrawn(Charts.tierBars(byMethod), 800, 500);
         assertDrawn(Charts.tierBars(Map.of()), 800, 500);
+    }
+
+    /** Whether two images have the same size and the same pixels. */
+    private static boolean samePixels(BufferedImage a, BufferedImage b) {
+        if (a.getWidth() != b.getWidth() || a.getHeight() != b.getHeight()) {
+            return false;
+        }
+        for (int y = 0; y < a.getHeight(); y++) {
+            for (int x = 0; x < a.getWidth(); x++) {
+                if (a.getRGB(x, y) != b.getRGB(x, y)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void tierBarsWithTitle() {
+        Map<String, Map<Integer, Double>> byVariant = new LinkedHashMap<>();
+        byVariant.put("none", ReportFixtures.eval(2).tierAccuracy());
+        byVariant.put("fixed_k_over_ki", ReportFixtures.eval(3).tierAccuracy());
+        byVariant.put("mass_ratio", ReportFixtures.eval(1).tierAccuracy());
+        byVariant.put("learned", ReportFixtures.eval(3).tierAccuracy());
+        BufferedImage titled = Charts.tierBars(byVariant, "Rescaler: final accuracy per tier");
+        assertDrawn(titled, 800, 500);
+        // the one-argument form is this one with the default title, and the title is really drawn
+        assertTrue(samePixels(Charts.tierBars(byVariant), Charts.tierBars(byVariant, "Accuracy per tier")));
+        assertFalse(samePixels(titled, Charts.tierBars(byVariant)), "the title did not change the image");
+        assertTrue(samePixels(titled, Charts.tierBars(byVariant, "Rescaler: final accuracy per tier")),
+                "rendering is not deterministic");
+        assertDrawn(Charts.tierBars(Map.of(), "Temperature"), 800, 500);
+        assertThrows(NullPointerException.class, () -> Charts.tierBars(byVariant, null));
     }
 
     @Test

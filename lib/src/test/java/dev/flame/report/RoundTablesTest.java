@@ -1,5 +1,6 @@
 package dev.flame.report;
 
+import dev.flame.eval.EvalReport;
 import dev.flame.fed.RoundReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,7 +9,11 @@ import tech.tablesaw.api.Table;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +53,57 @@ class RoundTablesTest {
             sum += ReportFixtures.client(c, 2).loss();
         }
         assertEquals(sum / 3, t.doubleColumn("mean_loss").getDouble(1), 1e-12);
+    }
+
+    @Test
+    void variantsTakeTheLastEvaluatedRoundAndSumTheRounds() {
+        Map<String, List<RoundReport>> runs = new LinkedHashMap<>();
+        // rounds in reverse order: the final evaluation is round 3's, not the last list element's
+        List<RoundReport> reversed = new ArrayList<>(ReportFixtures.rounds());
+        Collections.reverse(reversed);
+        runs.put("learned", reversed);
+        RoundReport r1 = ReportFixtures.round(1);
+        // round 2 ran but was not evaluated: round 1's evaluation is the final one
+        runs.put("k=8 only", List.of(new RoundReport(1, r1.clients(),
+                new EvalReport(Map.of(8, 0.75), Map.of(), Map.of(8, 1.5, 4, Double.NaN), 0.75), 4.0),
+                new RoundReport(2, r1.clients(), null, 5.0)));
+        runs.put("not evaluated", List.of(new RoundReport(1, r1.clients(), null, 2.0)));
+        runs.put("no rounds", List.of());
+        Table t = RoundTables.variants(runs);
+        assertEquals("variants", t.name());
+        assertEquals(List.of("variant", "rounds", "mean_accuracy", "acc_k8", "acc_k4", "acc_k2", "acc_k1",
+                "test_loss", "flops", "seconds", "failed"), t.columnNames());
+        assertEquals(List.of("learned", "k=8 only", "not evaluated", "no rounds"), t.stringColumn("variant").asList());
+        assertEquals(List.of(3, 2, 1, 0), t.intColumn("rounds").asList());
+
+        assertEquals(ReportFixtures.eval(3).meanAccuracy(), t.doubleColumn("mean_accuracy").getDouble(0), 1e-15);
+        for (int k : ReportFixtures.TIERS) {
+            assertEquals(ReportFixtures.accuracy(3, k), t.doubleColumn("acc_k" + k).getDouble(0), 1e-15);
+        }
+        // round 3's tier losses 3.0 - 1.5 - 0.1 k, averaged over k = 8, 4, 2, 1
+        assertEquals(1.5 - 0.1 * 15 / 4, t.doubleColumn("test_loss").getDouble(0), 1e-12);
+        // three rounds of 2.5e12 * 15 FLOPs, except the failed client's 1e9 in round 2; seconds 11 + 12 + 13
+        assertEquals(2 * 2.5e12 * 15 + 2.5e12 * 14 + 1e9, t.doubleColumn("flops").getDouble(0), 1);
+        assertEquals(36.0, t.doubleColumn("seconds").getDouble(0), 1e-12);
+        assertEquals(1, t.intColumn("failed").getInt(0));
+
+        assertEquals(0.75, t.doubleColumn("mean_accuracy").getDouble(1));
+        assertEquals(0.75, t.doubleColumn("acc_k8").getDouble(1));
+        assertTrue(t.doubleColumn("acc_k4").isMissing(1));
+        assertEquals(1.5, t.doubleColumn("test_loss").getDouble(1), 1e-12, "the NaN loss is left out");
+        assertEquals(9.0, t.doubleColumn("seconds").getDouble(1), 1e-12);
+        assertEquals(2 * 2.5e12 * 15, t.doubleColumn("flops").getDouble(1), 1);
+
+        for (int row = 2; row < 4; row++) {
+            assertTrue(t.doubleColumn("mean_accuracy").isMissing(row));
+            assertTrue(t.doubleColumn("acc_k1").isMissing(row));
+            assertTrue(t.doubleColumn("test_loss").isMissing(row));
+            assertEquals(0, t.intColumn("failed").getInt(row));
+        }
+        assertEquals(0.0, t.doubleColumn("flops").getDouble(3));
+        String html = RoundTables.html(t);
+        assertEquals(5, html.split("<tr>", -1).length - 1, "a header row and 4 variant rows");
+        assertTrue(html.contains("k=8 only"), html);
     }
 
     @Test
