@@ -57,7 +57,8 @@ public record ExperimentConfig(
         double temperature,
         String activationDenominator,
         int evalBatchSize,
-        double faultFraction) {
+        double faultFraction,
+        double rankPruning) {
 
     /** Partitioners known by name. */
     public static final List<String> PARTITIONS = List.of("iid", "dirichlet", "task");
@@ -66,7 +67,7 @@ public record ExperimentConfig(
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
                 "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
-                "routed_tokens", 256, 0.0);
+                "routed_tokens", 256, 0.0, 0.0);
     }
 
     // Strict: a repeated key, content after the object, a fraction or a text for a number are errors, not silently
@@ -216,6 +217,8 @@ public record ExperimentConfig(
         require(evalBatchSize >= 1, "eval_batch_size", evalBatchSize, "a positive integer");
         require(faultFraction >= 0 && faultFraction < 1, "fault_fraction", faultFraction,
                 "a fraction in [0, 1) of (round, client) pairs made to fail (0 = off)");
+        require(rankPruning >= 0 && rankPruning < 1, "rank_pruning", rankPruning,
+                "HetLoRA's self-pruning threshold gamma in [0, 1) (0 = off)");
         require(model != null && !model.isBlank(), "model", model, "a checkpoint directory");
         require(method != null && Method.NAMES.contains(method), "method", method, "one of " + Method.NAMES);
         return this;

@@ -68,7 +68,7 @@ public enum Method {
         return switch (this) {
             case FLAME, WEAKEST_K -> new FlameStrategy(config.temperature(), config.denominator());
             case FEDIT, WEAKEST_RANK, CENTRALISED -> new FedItStrategy();
-            case HETLORA -> new HetLoraStrategy();
+            case HETLORA -> new HetLoraStrategy(config.rankPruning());
             case FLEXLORA -> new FlexLoraStrategy();
             case FLORA -> new FloraStrategy();
         };

@@ -5,7 +5,7 @@ package dev.flame.fed;
  *
  * @param clientId         the client
  * @param k                the client's budget tier (for FLAME, the experts it activates per token)
- * @param rank             the LoRA rank it trained
+ * @param rank             the rank of the LoRA it sent back (the rank it trained, unless it pruned its rank)
  * @param numExamples      |D_i|
  * @param loss             mean training loss over the round's local steps (NaN if it failed)
  * @param lossCurve        training loss at every local step

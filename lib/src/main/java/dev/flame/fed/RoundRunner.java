@@ -43,6 +43,8 @@ public final class RoundRunner {
     private GlobalState state;
     private int round;
     private double faultFraction;
+    /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
+    private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
     /** A FLAME runner: every tier at k = tier and the global rank. */
     public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
@@ -114,6 +116,15 @@ public final class RoundRunner {
         this.round = round;
         this.history.clear();
         this.history.addAll(history);
+        lowered.clear();
+        for (RoundReport r : history) {
+            for (ClientReport c : r.clients()) {
+                int budget = budgets.of(c.k()).rank();
+                if (c.ok() && c.rank() < budget) {
+                    lowered.merge(c.clientId(), c.rank(), Math::min);
+                }
+            }
+        }
     }
 
     /**
@@ -167,10 +178,13 @@ public final class RoundRunner {
         listeners.forEach(l -> l.onRoundStart(r, sampled));
         List<ClientUpdate> updates = new ArrayList<>();
         List<ClientReport> reports = new ArrayList<>();
-        int roundRanks = sampled.stream().mapToInt(id -> budgets.of(clients.get(id).k()).rank()).sum();
+        int roundRanks = sampled.stream().mapToInt(id -> Math.min(budgets.of(clients.get(id).k()).rank(),
+                lowered.getOrDefault(id, Integer.MAX_VALUE))).sum();
         for (int id : sampled) {
             Client c = clients.get(id);
-            TierBudget b = budgets.of(c.k());
+            TierBudget tb = budgets.of(c.k());
+            TierBudget b = lowered.containsKey(id) && lowered.get(id) < tb.rank()
+                    ? new TierBudget(tb.k(), lowered.get(id)) : tb;
             long t0 = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
             CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0)
@@ -185,17 +199,25 @@ public final class RoundRunner {
                 Client.Local local = c.train(model, dispatched, Client.rescalerOf(state, b.k()), b.k(), mode, options,
                         rng, (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
                 ClientUpdate u = local.update();
+                LoraState sent = strategy.afterLocalTraining(u.lora());
+                if (sent != u.lora()) {
+                    u = new ClientUpdate(u.clientId(), u.k(), sent, u.rescaler(), u.activationCounts(),
+                            u.routedTokens(), u.localSteps(), u.numExamples());
+                }
                 if (fault == 2) {
                     u.lora().a(0, u.lora().targets().get(0))[0] = Float.NaN;
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
-                report = new ClientReport(id, c.k(), b.rank(), c.size(), local.result().meanLoss(),
+                report = new ClientReport(id, c.k(), u.lora().rank(), c.size(), local.result().meanLoss(),
                         local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
-                        error == null ? bytes.up() : 0, secs, error);
+                        error == null ? upBytes(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error);
                 if (error == null) {
                     updates.add(u);
+                    if (u.lora().rank() < b.rank()) {
+                        lowered.put(id, u.lora().rank());
+                    }
                 }
             } catch (RuntimeException e) {
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -234,6 +256,11 @@ public final class RoundRunner {
         double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
         FlopsModel f = b.rank() == flops.lora().rank() ? flops : flops.withLora(flops.lora().withRank(b.rank()));
         return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
+    }
+
+    /** Bytes up of a client that sent rank {@code sent} after training at rank {@code trained}. */
+    private long upBytes(CommModel.Bytes planned, int sent, int trained, int roundRanks) {
+        return sent == trained || comm == null ? planned.up() : strategy.clientBytes(comm, sent, roundRanks).up();
     }
 
     /** 0: no fault; 1: training throws; 2: the update gets a NaN. */

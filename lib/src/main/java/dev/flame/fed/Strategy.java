@@ -37,6 +37,15 @@ public interface Strategy {
         return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);
     }
 
+    /**
+     * What a client sends back of the LoRA it trained (client-side post-processing, e.g. HetLoRA's rank
+     * self-pruning, which may lower the rank: the round loop then keeps training that client at the lower rank).
+     * Default: {@code trained}.
+     */
+    default LoraState afterLocalTraining(LoraState trained) {
+        return trained;
+    }
+
     /** The LoRA the global model is evaluated with for a tier of rank {@code rank}; default as {@link #dispatch}. */
     default LoraState evaluationLora(GlobalState global, int rank) {
         return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);

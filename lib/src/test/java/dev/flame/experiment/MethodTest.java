@@ -118,4 +118,19 @@ class MethodTest {
         assertTrue(ex.getMessage().contains("method") && ex.getMessage().contains("fedavg")
                 && ex.getMessage().contains("hetlora"), ex.getMessage());
     }
+
+    @Test
+    void hetloraClientsThatPruneKeepTheirLowerRank() throws Exception {
+        // gamma 0.99: every client above rank 1 drops a component every round
+        try (Experiment e = Experiment.create(small("hetlora").with("rank_pruning", 0.99))) {
+            RoundReport r1 = e.runner().nextRound();
+            RoundReport r2 = e.runner().nextRound();
+            for (int i = 0; i < r1.clients().size(); i++) {
+                ClientReport a = r1.clients().get(i);
+                ClientReport b = r2.clients().get(i);
+                assertEquals(Math.max(1, a.k() - 1), a.rank(), "round 1: tier rank minus one");
+                assertEquals(Math.max(1, a.k() - 2), b.rank(), "round 2: trained at the lowered rank, pruned again");
+            }
+        }
+    }
 }

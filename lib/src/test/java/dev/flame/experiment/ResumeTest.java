@@ -19,20 +19,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Kill and resume: FLAME's 6 rounds in one go equal 3 rounds, a stop, a checkpoint reload and 3 more (FLoRA, whose base
- * weights change, 4 = 2 + 2).
+ * weights change, and HetLoRA with rank self-pruning, whose clients lower their ranks: 4 = 2 + 2).
  */
 class ResumeTest {
     @ParameterizedTest
-    @CsvSource({"flame,6", "flora,4"})
-    void resumedRunEqualsUninterruptedRun(String method, int rounds, @TempDir Path dir) throws Exception {
+    @CsvSource({"flame,6,0", "flora,4,0", "hetlora,4,0.3"})
+    void resumedRunEqualsUninterruptedRun(String method, int rounds, double pruning, @TempDir Path dir)
+            throws Exception {
         int half = rounds / 2;
         ExperimentConfig c = FederationTest.small(21).with("method", method).with("rounds", rounds)
-                .with("participation", 0.5);
+                .with("participation", 0.5).with("rank_pruning", pruning);
         List<RoundReport> straight;
         LoraState straightLora;
         float[] straightExpert;
         try (Experiment e = Experiment.create(c)) {
             straight = e.runner().run(rounds);
+            if (pruning > 0) {
+                assertTrue(straight.get(rounds - 1).clients().stream().anyMatch(x -> x.rank() < x.k() - 1),
+                        "some client has pruned more than once, so resuming must restore lowered ranks");
+            }
             straightLora = e.runner().state().lora();
             straightExpert = e.model().toTensors().get("model.layers.1.mlp.experts.3.down_proj.weight").data();
         }
@@ -59,6 +64,8 @@ class ResumeTest {
                         "round " + (r + 1));
                 assertEquals(straight.get(r).clients().stream().map(x -> x.clientId()).toList(),
                         resumed.get(r).clients().stream().map(x -> x.clientId()).toList(), "sampled clients");
+                assertEquals(straight.get(r).clients().stream().map(x -> x.rank()).toList(),
+                        resumed.get(r).clients().stream().map(x -> x.rank()).toList(), "ranks (HetLoRA pruning)");
                 for (int i = 0; i < straight.get(r).clients().size(); i++) {
                     double a = straight.get(r).clients().get(i).loss();
                     double b = resumed.get(r).clients().get(i).loss();

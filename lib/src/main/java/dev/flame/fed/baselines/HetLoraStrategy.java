@@ -28,14 +28,99 @@ import java.util.List;
  *   <li>As in the paper, components q &gt;= r_i of a client count as zeros in the average. Components held by fewer
  *   clients are therefore shrunk, and a component that no participant of the round holds (q &gt;= max r_i) becomes
  *   zero in both A and B, after which it no longer receives gradients.</li>
- *   <li>The optional client-side rank self-pruning of the paper is not implemented (it belongs to local training).</li>
+ *   <li>Rank self-pruning (optional, {@code gamma > 0}): after local training a client of rank r_i &gt; 1 drops its
+ *   last rank component when that component carries less than a fraction gamma of its update,
+ *   <pre>
+ *   c_q = sqrt( sum over layers, targets, experts of ||B[:, q]||^2 ||A[q, :]||^2 ),    prune if c_{r_i-1} &lt; gamma sum_q c_q
+ *   </pre>
+ *   (c_q bounds the Frobenius norm of component q's update), returns the rank-(r_i - 1) truncation, and trains at that
+ *   rank from then on ({@link #prune}; the round loop remembers each client's rank). gamma = 0 turns it off.</li>
  * </ul>
  * Rescalers are returned unchanged.
  */
 public final class HetLoraStrategy implements Strategy {
+    private final double gamma;
+
+    /** Without rank self-pruning. */
+    public HetLoraStrategy() {
+        this(0);
+    }
+
+    /** With rank self-pruning at threshold {@code gamma} in [0, 1) (0: off). */
+    public HetLoraStrategy(double gamma) {
+        if (!(gamma >= 0 && gamma < 1)) {
+            throw new IllegalArgumentException("rank_pruning = " + gamma + " must be in [0, 1) (0 turns it off)");
+        }
+        this.gamma = gamma;
+    }
+
     @Override
     public String name() {
         return "hetlora";
+    }
+
+    /** The client's returned LoRA, its last rank component dropped when it is below gamma (see the class comment). */
+    @Override
+    public LoraState afterLocalTraining(LoraState trained) {
+        return prune(trained, gamma);
+    }
+
+    /**
+     * Rank self-pruning of one client's LoRA: the rank-(r - 1) truncation if the last component's contribution
+     * c_{r-1} is below {@code gamma} times sum_q c_q, else {@code lora} itself. Rank 1 is never pruned.
+     */
+    public static LoraState prune(LoraState lora, double gamma) {
+        int r = lora.rank();
+        if (gamma <= 0 || r <= 1) {
+            return lora;
+        }
+        double[] c = componentNorms(lora);
+        double sum = 0;
+        for (double v : c) {
+            sum += v;
+        }
+        return sum > 0 && c[r - 1] < gamma * sum ? RankTruncation.truncate(lora, r - 1) : lora;
+    }
+
+    /** c_q for every rank component q (see the class comment), scaling alpha / r included. */
+    public static double[] componentNorms(LoraState lora) {
+        int r = lora.rank();
+        double[] sq = new double[r];
+        for (int l = 0; l < lora.layers(); l++) {
+            for (LoraTarget t : lora.targets()) {
+                int din = lora.inDim(t);
+                int dout = lora.outDim(t);
+                float[] a = lora.a(l, t);
+                float[] b = lora.b(l, t);
+                for (int j = 0; j < lora.experts(); j++) {
+                    int ao = j * lora.aSize(t);
+                    int bo = j * lora.bSize(t);
+                    for (int q = 0; q < r; q++) {
+                        double na = 0;
+                        for (int i = 0; i < din; i++) {
+                            double v = a[ao + q * din + i];
+                            na += v * v;
+                        }
+                        double nb = 0;
+                        for (int o = 0; o < dout; o++) {
+                            double v = b[bo + o * r + q];
+                            nb += v * v;
+                        }
+                        sq[q] += na * nb;
+                    }
+                }
+            }
+        }
+        double s = lora.config().scaling();
+        double[] out = new double[r];
+        for (int q = 0; q < r; q++) {
+            out[q] = s * Math.sqrt(sq[q]);
+        }
+        return out;
+    }
+
+    public double gamma() {
+        return gamma;
     }
 
     @Override
@@ -129,6 +214,7 @@ public final class HetLoraStrategy implements Strategy {
 
     @Override
     public String describe() {
-        return "hetlora (zero-padded to r_max, weights ||(alpha/r_i) B_i A_i||_F, no self-pruning)";
+        return "hetlora (zero-padded to r_max, weights ||(alpha/r_i) B_i A_i||_F, "
+                + (gamma > 0 ? "rank self-pruning at gamma = " + gamma : "no self-pruning") + ")";
     }
 }
