@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Charts that compare methods across a sweep. Every chart takes groups (name -> the cells of that method, one per
@@ -67,42 +68,23 @@ public final class ComparisonCharts {
     /** Mean accuracy over tiers after every round (round 0 = the base model), mean over seeds, one line per method. */
     public static BufferedImage accuracyPerRound(Map<String, List<CellResult>> groups) {
         XYChart chart = chart("Mean accuracy over tiers per round", "round", "mean exact-match accuracy (%)");
-        chart.setCustomXAxisTickLabelsFormatter(x -> x == Math.rint(x) ? Long.toString(Math.round(x)) : "");
-        boolean any = false;
-        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
-            List<CellResult> cells = g.getValue();
-            int rounds = cells.stream().mapToInt(c -> c.rounds().size()).min().orElse(0);
-            List<Double> xs = new ArrayList<>();
-            List<Double> ys = new ArrayList<>();
-            double base = SweepTables.mean(cells.stream().mapToDouble(c -> c.base().values().stream()
-                    .mapToDouble(Double::doubleValue).average().orElse(Double.NaN)).toArray());
-            if (Double.isFinite(base)) {
-                xs.add(0.0);
-                ys.add(100 * base);
-            }
-            for (int r = 0; r < rounds; r++) {
-                int i = r;
-                double m = SweepTables.mean(cells.stream().mapToDouble(c -> c.rounds().get(i).meanAccuracy())
-                        .toArray());
-                if (Double.isFinite(m)) {
-                    xs.add((double) cells.get(0).rounds().get(i).round());
-                    ys.add(100 * m);
-                }
-            }
-            if (!xs.isEmpty()) {
-                chart.addSeries(g.getKey(), xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-                any = true;
-            }
-        }
-        if (!any) {
-            placeholder(chart);
-        }
-        return BitmapEncoder.getBufferedImage(chart);
+        return perRound(chart, groups, c -> 100 * c.base().values().stream().mapToDouble(Double::doubleValue)
+                .average().orElse(Double.NaN), r -> 100 * r.meanAccuracy());
     }
 
     /** Bytes exchanged per round (all sampled clients, down + up, in MB), mean over seeds, one line per method. */
     public static BufferedImage bytesPerRound(Map<String, List<CellResult>> groups) {
         XYChart chart = chart("Communication per round", "round", "MB exchanged (all clients, down + up)");
+        return perRound(chart, groups, null, r -> (r.bytesDown() + r.bytesUp()) / 1e6);
+    }
+
+    /**
+     * One line per group: x = round, y = the mean over the group's cells of {@code value} (rounds all cells have),
+     * preceded by a round-0 point from {@code base} when given. Non-finite means are left out.
+     */
+    private static BufferedImage perRound(XYChart chart, Map<String, List<CellResult>> groups,
+                                          ToDoubleFunction<CellResult> base,
+                                          ToDoubleFunction<CellResult.Round> value) {
         chart.setCustomXAxisTickLabelsFormatter(x -> x == Math.rint(x) ? Long.toString(Math.round(x)) : "");
         boolean any = false;
         for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
@@ -110,11 +92,21 @@ public final class ComparisonCharts {
             int rounds = cells.stream().mapToInt(c -> c.rounds().size()).min().orElse(0);
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
+            if (base != null) {
+                double m = SweepTables.mean(cells.stream().mapToDouble(base).toArray());
+                if (Double.isFinite(m)) {
+                    xs.add(0.0);
+                    ys.add(m);
+                }
+            }
             for (int r = 0; r < rounds; r++) {
                 int i = r;
-                xs.add((double) cells.get(0).rounds().get(i).round());
-                ys.add(SweepTables.mean(cells.stream().mapToDouble(c -> c.rounds().get(i).bytesDown()
-                        + c.rounds().get(i).bytesUp()).toArray()) / 1e6);
+                double m = SweepTables.mean(cells.stream().mapToDouble(c -> value.applyAsDouble(c.rounds().get(i)))
+                        .toArray());
+                if (Double.isFinite(m)) {
+                    xs.add((double) cells.get(0).rounds().get(i).round());
+                    ys.add(m);
+                }
             }
             if (!xs.isEmpty()) {
                 chart.addSeries(g.getKey(), xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
