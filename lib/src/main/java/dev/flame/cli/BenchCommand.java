@@ -1,5 +1,6 @@
 package dev.flame.cli;
 
+import dev.flame.model.Devices;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -148,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Mean seconds of one {@code n x n} float32 matrix product, after {@code warmup} untimed ones. */
     private static double matmulSeconds(int n, int warmup, int reps) {
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = Devices.newManager()) {
             NDArray a = m.randomUniform(-1f, 1f, new Shape(n, n));
             NDArray b = m.randomUniform(-1f, 1f, new Shape(n, n));
             for (int i = 0; i < warmup; i++) {
@@ -206,7 +207,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb) {
-        try (NDManager session = NDManager.newBaseManager()) {
+        try (NDManager session = Devices.newManager()) {
             ExpertLora lora = ExpertLora.from(init, session, true);
             NDArray scale = session.ones(new ai.djl.ndarray.types.Shape(model.config().numHiddenLayers()));
             List<NDArray> params = new ArrayList<>(lora.parameters());

@@ -30,7 +30,7 @@ final class ConsoleProgress implements RoundListener {
         for (int k : tiers) {
             sb.append(String.format(" %7s", "k=" + k));
         }
-        sb.append(String.format(" %9s %8s %8s", "loss", "failed", "seconds"));
+        sb.append(String.format(" %8s %9s %8s %8s", "rouge-L", "loss", "failed", "seconds"));
         out.println(sb);
     }
 
@@ -39,6 +39,8 @@ final class ConsoleProgress implements RoundListener {
         for (int k : tiers) {
             sb.append(String.format(" %6.1f%%", 100 * e.tierAccuracy().getOrDefault(k, Double.NaN)));
         }
+        double rouge = e.meanRougeL();
+        sb.append(Double.isNaN(rouge) ? String.format(" %8s", "-") : String.format(" %7.1f%%", 100 * rouge));
         sb.append(Double.isNaN(loss) ? String.format(" %9s", "-") : String.format(" %9.4f", loss));
         sb.append(String.format(" %8d %8.1f", failed, seconds));
         out.println(sb);

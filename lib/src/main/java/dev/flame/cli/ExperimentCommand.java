@@ -27,6 +27,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "override the seed")
     Long seed;
 
+    @Option(names = "--device", description = "override the device: cpu or gpu (gpu needs the CUDA natives, see "
+            + "environment.md)")
+    String device;
+
     abstract ExperimentConfig config() throws Exception;
 
     /** A saved run to continue instead of starting one, or null. */
@@ -45,7 +49,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         }
         RunCheckpoint.Loaded saved = resume == null ? null : RunCheckpoint.load(resume);
         ExperimentConfig c = saved != null ? saved.config() : config();
-        if (rounds != null || seed != null) {
+        if (rounds != null || seed != null || device != null) {
             if (seed != null && saved != null) {
                 throw new IllegalArgumentException("--seed = " + seed + " cannot change a resumed run (its seed is "
                         + c.seed() + ")");
@@ -57,16 +61,25 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (seed != null) {
                 o.put("seed", seed);
             }
+            if (device != null) {
+                o.put("device", device);
+            }
             c = ExperimentConfig.fromJson(o, "command line");
         }
         Path dir = saved != null ? resume : out;
+        if (saved != null && device != null) {
+            // the device is where the run computes, not what it computes: a resumed run may move
+            saved = new RunCheckpoint.Loaded(saved.manifest(), saved.config().with("device", device), saved.state(),
+                    saved.modelDir());
+        }
         try (Experiment exp = saved != null ? RunCheckpoint.resume(saved) : Experiment.create(c)) {
             System.out.println(exp.summary());
             System.out.println();
             ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers());
             EvalReport base = saved != null && saved.manifest().base() != null ? saved.manifest().base()
                     : exp.evaluateBase();
-            System.out.println("Held-out exact-match accuracy of the global model per budget tier (k experts per token):");
+            System.out.println("Held-out exact-match accuracy of the global model per budget tier (k experts per token), "
+                    + "mean ROUGE-L of the decoded answers over tiers:");
             progress.header();
             progress.row("base", base, Double.NaN, 0, 0);
             for (RoundReport r : exp.runner().history()) {

@@ -1,5 +1,6 @@
 package dev.flame.cli;
 
+import dev.flame.model.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -157,7 +158,7 @@ public final class ForwardCommand implements Callable<Integer> {
         int n = tokens.length;
         TokenBatch batch = new TokenBatch(1, n, tokens.clone(), new int[] {n});
         List<LayerExperts> experts = new ArrayList<>();
-        try (NDManager root = NDManager.newBaseManager();
+        try (NDManager root = Devices.newManager();
              SmoeModel m = SmoeModel.fromTensors(config, weights, root);
              NDManager step = root.newSubManager()) {
             NDArray logits = m.forward(step, batch, new int[] {n - 1}, new Routing(k, RescalerMode.NONE, null), null,

@@ -204,6 +204,41 @@ public final class SyntheticTokenizer implements Tokenizer {
         return tokens.length;
     }
 
+    /**
+     * This vocabulary as a Hugging Face {@code tokenizer.json}: a WordLevel model with the same ids, split on
+     * whitespace, {@code <unk>} for unknown words, and the special tokens {@code <pad> <bos> <eos> <unk>} declared as
+     * such. Loaded by {@link HfTokenizer}, it encodes every text this tokenizer encodes to the same ids, and maps words
+     * outside the vocabulary (a prompt template's headers, say) to {@code <unk>} instead of rejecting them.
+     */
+    public String toHuggingFaceJson() {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = json.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        var added = root.putArray("added_tokens");
+        for (int id : new int[] {PAD, BOS, EOS, UNK}) {
+            added.addObject().put("id", id).put("content", tokens[id]).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        root.putNull("normalizer");
+        root.putObject("pre_tokenizer").put("type", "WhitespaceSplit");
+        root.putNull("post_processor");
+        root.putNull("decoder");
+        var model = root.putObject("model");
+        model.put("type", "WordLevel");
+        var vocab = model.putObject("vocab");
+        for (int id = 0; id < tokens.length; id++) {
+            vocab.put(tokens[id], id);
+        }
+        model.put("unk_token", tokens[UNK]);
+        try {
+            return json.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public int padId() {
         return PAD;

@@ -1,10 +1,12 @@
 package dev.flame.eval;
 
+import dev.flame.model.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
+import dev.flame.data.Tokenizer;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.EngineArrays;
@@ -25,20 +27,41 @@ import java.util.function.IntFunction;
 
 /**
  * Evaluates a model (base plus optional LoRA) on held-out examples: exact match of greedy-decoded answers (the whole
- * answer including its end token must be reproduced) and the teacher-forced answer-token cross-entropy.
+ * answer including its end token must be reproduced), the teacher-forced answer-token cross-entropy and, when a
+ * tokenizer is given, ROUGE-L of the decoded answer text (for free-form answers, where exact match is too strict).
+ *
+ * <p>ROUGE-L compares the generated tokens up to the first end token with the reference answer without its end token,
+ * both decoded to text, by {@link TextMetrics#rougeL} (word-level F-measure); the tier's value is the mean over
+ * examples.
  */
 public final class Evaluator {
     private final int batchSize;
+    private final Tokenizer tokenizer;
 
+    /** Exact match and loss only. */
     public Evaluator(int batchSize) {
+        this(batchSize, null);
+    }
+
+    /**
+     * Exact match, loss and ROUGE-L.
+     *
+     * @param tokenizer decodes answers for ROUGE-L; null leaves ROUGE-L out
+     */
+    public Evaluator(int batchSize, Tokenizer tokenizer) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("evaluation batch size = " + batchSize + " must be positive");
         }
         this.batchSize = batchSize;
+        this.tokenizer = tokenizer;
     }
 
-    /** Accuracy and loss of one routing budget. */
-    public record TierResult(double accuracy, Map<String, Double> taskAccuracy, double loss) {
+    /**
+     * Accuracy, loss and ROUGE-L of one routing budget.
+     *
+     * @param rougeL mean ROUGE-L F-measure, NaN when the evaluator has no tokenizer
+     */
+    public record TierResult(double accuracy, Map<String, Double> taskAccuracy, double loss, double rougeL) {
     }
 
     /**
@@ -71,7 +94,8 @@ public final class Evaluator {
         Map<Integer, Double> acc = new LinkedHashMap<>();
         Map<Integer, Map<String, Double>> taskAcc = new LinkedHashMap<>();
         Map<Integer, Double> loss = new LinkedHashMap<>();
-        try (NDManager session = NDManager.newBaseManager()) {
+        Map<Integer, Double> rouge = new LinkedHashMap<>();
+        try (NDManager session = Devices.newManager()) {
             Map<LoraState, ExpertLora> uploaded = new IdentityHashMap<>();
             for (int tier : tiers) {
                 Setting st = settings.apply(tier);
@@ -82,10 +106,13 @@ public final class Evaluator {
                 acc.put(tier, tr.accuracy());
                 taskAcc.put(tier, tr.taskAccuracy());
                 loss.put(tier, tr.loss());
+                if (tokenizer != null) {
+                    rouge.put(tier, tr.rougeL());
+                }
             }
         }
         double mean = acc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        return new EvalReport(acc, taskAcc, loss, mean);
+        return new EvalReport(acc, taskAcc, loss, mean, rouge);
     }
 
     /** One routing budget. */
@@ -94,13 +121,18 @@ public final class Evaluator {
         Map<String, int[]> perTask = new TreeMap<>(); // task -> {correct, total}
         double lossSum = 0;
         int lossCount = 0;
+        double rougeSum = 0;
         for (int from = 0; from < test.size(); from += batchSize) {
             List<Example> batch = test.subList(from, Math.min(test.size(), from + batchSize));
-            boolean[] correct = greedyExactMatch(model, lora, routing, batch, parent);
+            List<int[]> generated = greedy(model, lora, routing, batch, parent);
             for (int i = 0; i < batch.size(); i++) {
                 int[] c = perTask.computeIfAbsent(batch.get(i).task(), t -> new int[2]);
-                c[0] += correct[i] ? 1 : 0;
+                c[0] += Arrays.equals(generated.get(i), batch.get(i).answer()) ? 1 : 0;
                 c[1]++;
+                if (tokenizer != null) {
+                    rougeSum += TextMetrics.rougeL(answerText(generated.get(i)), answerText(batch.get(i).answer()))
+                            .f1();
+                }
             }
             PackedBatch pb = Batches.pack(batch, 0);
             try (NDManager step = parent.newSubManager()) {
@@ -119,7 +151,34 @@ public final class Evaluator {
             all += e.getValue()[1];
         }
         return new TierResult(all == 0 ? Double.NaN : (double) right / all, taskAcc,
-                lossCount == 0 ? Double.NaN : lossSum / lossCount);
+                lossCount == 0 ? Double.NaN : lossSum / lossCount,
+                tokenizer == null || all == 0 ? Double.NaN : rougeSum / all);
+    }
+
+    /**
+     * The text of an answer's tokens up to (not including) the first end token; ids the tokenizer cannot decode (a
+     * model vocabulary padded beyond the tokenizer's) are skipped.
+     */
+    String answerText(int[] ids) {
+        int eos = tokenizer.eosId();
+        int n = 0;
+        while (n < ids.length && ids[n] != eos) {
+            n++;
+        }
+        int[] kept = Arrays.stream(ids, 0, n).filter(id -> id >= 0 && id < tokenizer.vocabSize()).toArray();
+        try {
+            return tokenizer.decode(kept);
+        } catch (IllegalArgumentException e) {
+            StringBuilder sb = new StringBuilder();
+            for (int id : kept) {
+                try {
+                    sb.append(tokenizer.decode(new int[] {id})).append(' ');
+                } catch (IllegalArgumentException skipped) {
+                    // an id that names no token
+                }
+            }
+            return sb.toString();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.model.Devices;
 import ai.djl.ndarray.NDManager;
 import dev.flame.accounting.CommModel;
 import dev.flame.accounting.FlopsModel;
@@ -43,18 +44,19 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * A FLAME federation built from an {@link ExperimentConfig} on the embedded default: the frozen base model, the
- * synthetic fine-tuning tasks split into train and held-out test, the clients with their data and budget tiers, and a
+ * A FLAME federation built from an {@link ExperimentConfig}: the frozen base model, the fine-tuning data split into
+ * train and held-out test ({@link ExperimentData}: the embedded synthetic tasks, or an instruction file in the Dolly or
+ * Alpaca layout with the model's {@code tokenizer.json}), the clients with their data and budget tiers, and a
  * {@link RoundRunner} to step through rounds. Owns the model's native memory; close it when done.
  *
- * <p>Everything random derives from {@code config.seed()}: the task mappings, the data, the partition, the tier
- * assignment, the LoRA initialisation, client sampling and local shuffling.
+ * <p>Everything random derives from {@code config.seed()}: the task mappings, the data (or the instruction file's
+ * sample and split), the partition, the tier assignment, the LoRA initialisation, client sampling and local shuffling.
  */
 public final class Experiment implements AutoCloseable {
     private final ExperimentConfig config;
     private final NDManager manager;
     private final SmoeModel model;
-    private final TaskSuite suite;
+    private final ExperimentData data;
     private final Split split;
     private final List<Client> clients;
     private final RoundRunner runner;
@@ -65,6 +67,7 @@ public final class Experiment implements AutoCloseable {
 
     private Experiment(ExperimentConfig config, Strategy strategy, Path modelOverride) throws IOException {
         this.config = config.validate();
+        Devices.select(config.device());
         Path dir = modelOverride != null ? modelOverride : resolveModel(config.model());
         SmoeConfig mc = HfCheckpoint.readConfig(dir);
         for (int k : config.tiers()) {
@@ -74,7 +77,7 @@ public final class Experiment implements AutoCloseable {
             }
         }
         Map<String, Tensor> weights = HfCheckpoint.read(dir, mc);
-        this.manager = NDManager.newBaseManager();
+        this.manager = Devices.newManager();
         try {
             this.model = SmoeModel.fromTensors(mc, weights, manager);
         } catch (RuntimeException e) {
@@ -88,12 +91,15 @@ public final class Experiment implements AutoCloseable {
         SplittableRandom tierRng = root.split();
         SplittableRandom loraRng = root.split();
         long runSeed = root.split().nextLong();
-        this.suite = TaskSuite.finetuneDefault(suiteSeed);
-        if (suite.tokenizer().vocabSize() != mc.vocabSize()) {
-            throw new IllegalArgumentException("model " + dir + " has vocab_size = " + mc.vocabSize()
-                    + " but the synthetic tasks need " + suite.tokenizer().vocabSize());
+        try {
+            this.data = config.synthetic() ? ExperimentData.synthetic(config, mc, dir, suiteSeed, dataSeed)
+                    : ExperimentData.instruction(config, mc, dir, dataSeed);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            manager.close();
+            throw e;
         }
-        this.split = suite.generate(config.trainPerTask(), config.testPerTask(), dataSeed);
+        this.split = data.split();
         this.method = Method.parse(config.method());
         int topK = mc.numExpertsPerTok();
         List<Client> cs = new ArrayList<>();
@@ -136,7 +142,7 @@ public final class Experiment implements AutoCloseable {
         double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
         this.runner = new RoundRunner(model, clients, initial, s, budgets,
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
-                new Evaluator(config.evalBatchSize()), split.test(), config.tiers(), flops, comm, runSeed);
+                new Evaluator(config.evalBatchSize(), data.tokenizer()), split.test(), config.tiers(), flops, comm, runSeed);
         runner.setFaultInjection(config.faultFraction());
     }
 
@@ -186,7 +192,7 @@ public final class Experiment implements AutoCloseable {
         return switch (c.partition()) {
             case "iid" -> new IidPartitioner();
             case "dirichlet" -> new DirichletPartitioner(c.dirichletAlpha());
-            case "task" -> new TaskPartitioner();
+            case "task", "category" -> new TaskPartitioner();
             default -> throw new IllegalArgumentException("partition = " + c.partition() + " is not one of "
                     + ExperimentConfig.PARTITIONS);
         };
@@ -235,7 +241,7 @@ public final class Experiment implements AutoCloseable {
     /** The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier at its budget's k. */
     public EvalReport evaluateBase() {
         GlobalState s = runner.state();
-        return new Evaluator(config.evalBatchSize()).evaluate(model, config.tiers(), tier -> {
+        return new Evaluator(config.evalBatchSize(), data.tokenizer()).evaluate(model, config.tiers(), tier -> {
             int k = budgets.of(tier).k();
             return new Evaluator.Setting(null, k, s.tierRescalers().get(k));
         }, config.rescalerMode(), split.test());
@@ -249,8 +255,14 @@ public final class Experiment implements AutoCloseable {
         return model;
     }
 
+    /** The synthetic task suite, or null when the experiment runs on an instruction file. */
     public TaskSuite suite() {
-        return suite;
+        return data.suite();
+    }
+
+    /** The data: examples, tokenizer, task (category) names and where they came from. */
+    public ExperimentData data() {
+        return data;
     }
 
     public Split split() {
@@ -313,8 +325,7 @@ public final class Experiment implements AutoCloseable {
     public String summary() {
         StringBuilder sb = new StringBuilder();
         sb.append("model      ").append(model).append('\n');
-        sb.append("tasks      ").append(suite.taskNames()).append(" (").append(split.train().size())
-                .append(" train, ").append(split.test().size()).append(" held-out test examples)\n");
+        sb.append("data       ").append(data.description()).append('\n');
         sb.append("clients    ").append(clients.size()).append(", partition ").append(config.partition())
                 .append(config.partition().equals("dirichlet") ? " (alpha " + config.dirichletAlpha() + ")" : "")
                 .append(", participation ").append(config.participation()).append('\n');
@@ -340,6 +351,7 @@ public final class Experiment implements AutoCloseable {
 
     @Override
     public void close() {
+        data.close();
         model.close();
         manager.close();
     }

@@ -58,16 +58,40 @@ public record ExperimentConfig(
         String activationDenominator,
         int evalBatchSize,
         double faultFraction,
-        double rankPruning) {
+        double rankPruning,
+        String device,
+        String dataset,
+        String datasetFormat,
+        String tokenizer,
+        double testFraction,
+        int maxLength,
+        int maxRecords) {
 
-    /** Partitioners known by name. */
-    public static final List<String> PARTITIONS = List.of("iid", "dirichlet", "task");
+    /**
+     * Partitioners known by name; {@code category} is {@code task} under the name instruction data uses (one category
+     * per client).
+     */
+    public static final List<String> PARTITIONS = List.of("iid", "dirichlet", "task", "category");
+
+    /** Devices known by name. */
+    public static final List<String> DEVICES = dev.flame.model.Devices.NAMES;
+
+    /** The {@code dataset} value that selects the embedded synthetic tasks. */
+    public static final String SYNTHETIC = "synthetic";
+
+    /** Instruction-data layouts known by name ({@code auto} detects Dolly or Alpaca from the fields). */
+    public static final List<String> DATASET_FORMATS = List.of("auto", "dolly", "alpaca");
 
     /** The default FLAME experiment ({@code ./flame demo}). */
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
                 "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
-                "routed_tokens", 256, 0.0, 0.0);
+                "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC, "auto", "", 0.1, 256, 0);
+    }
+
+    /** Whether this config trains on the embedded synthetic tasks (else on the instruction file {@code dataset}). */
+    public boolean synthetic() {
+        return SYNTHETIC.equals(dataset);
     }
 
     // Strict: a repeated key, content after the object, a fraction or a text for a number are errors, not silently
@@ -221,6 +245,17 @@ public record ExperimentConfig(
                 "HetLoRA's self-pruning threshold gamma in [0, 1) (0 = off)");
         require(model != null && !model.isBlank(), "model", model, "a checkpoint directory");
         require(method != null && Method.NAMES.contains(method), "method", method, "one of " + Method.NAMES);
+        require(device != null && DEVICES.contains(device), "device", device, "one of " + DEVICES);
+        require(dataset != null && !dataset.isBlank(), "dataset", dataset,
+                "\"" + SYNTHETIC + "\" (the embedded tasks) or the path of a Dolly/Alpaca .jsonl or .json file");
+        require(datasetFormat != null && DATASET_FORMATS.contains(datasetFormat), "dataset_format", datasetFormat,
+                "one of " + DATASET_FORMATS);
+        require(tokenizer != null, "tokenizer", tokenizer,
+                "the path of a tokenizer.json, or \"\" for the one in the model directory");
+        require(testFraction > 0 && testFraction < 1, "test_fraction", testFraction,
+                "a fraction in (0, 1) of each category held out for evaluation");
+        require(maxLength >= 2, "max_length", maxLength, "an integer >= 2 (tokens of prompt plus answer)");
+        require(maxRecords >= 0, "max_records", maxRecords, "an integer >= 0 (0 = every usable record)");
         return this;
     }
 

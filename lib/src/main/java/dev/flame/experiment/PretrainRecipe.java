@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.model.Devices;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Split;
 import dev.flame.data.TaskSuite;
@@ -56,7 +57,10 @@ public record PretrainRecipe(int steps, int batch, double learningRate, long see
                 base.tieWordEmbeddings()).validate();
     }
 
-    /** Pretrains and writes {@code dir/config.json}, {@code dir/model.safetensors} and {@code dir/README.md}. */
+    /**
+     * Pretrains and writes {@code dir/config.json}, {@code dir/model.safetensors}, {@code dir/tokenizer.json} and
+     * {@code dir/README.md}.
+     */
     public Result run(Path dir, LocalTrainer.StepListener listener) throws IOException {
         TaskSuite suite = TaskSuite.pretrainDefault();
         SmoeConfig c = modelConfig();
@@ -65,20 +69,23 @@ public record PretrainRecipe(int steps, int batch, double learningRate, long see
         long dataSeed = root.split().nextLong();
         Split split = suite.generate(trainPerTask, 20, dataSeed);
         long t0 = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = Devices.newManager();
              SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, weightSeed), manager)) {
             double[] curve = Pretrainer.train(model, split.train(),
                     new Pretrainer.Options(steps, batch, learningRate, 0.0), root.split(), listener);
             EvalReport r = new Evaluator(256).evaluate(model, null, Map.of(), List.of(8, 4, 2, 1), RescalerMode.NONE,
                     split.test());
             HfCheckpoint.write(dir, c, model.toTensors(), DType.F32);
+            Files.writeString(dir.resolve("tokenizer.json"), suite.tokenizer().toHuggingFaceJson(),
+                    StandardCharsets.UTF_8);
             double secs = (System.nanoTime() - t0) / 1e9;
             String readme = "# Embedded default base model\n\n"
                     + "An OLMoE-architecture sparse MoE (" + c.numHiddenLayers() + " layers, hidden " + c.hiddenSize()
                     + ", " + c.numExperts() + " experts of width " + c.intermediateSize() + ", top-"
                     + c.numExpertsPerTok() + ", vocabulary " + c.vocabSize() + ") pretrained on all weights on the "
                     + "copy/reverse task mix " + suite.taskNames() + ". FLAME fine-tunes it on other tasks "
-                    + "(per-task symbol mappings), where it scores 0%.\n\n"
+                    + "(per-task symbol mappings), where it scores 0%. `tokenizer.json` is its vocabulary as a "
+                    + "Hugging Face tokenizer, for instruction files written in it (`./flame tasks`).\n\n"
                     + "Regenerate it with:\n\n    ./flame pretrain --steps " + steps + " --batch " + batch + " --lr "
                     + learningRate + " --seed " + seed + " --train-per-task " + trainPerTask + " --hidden " + hidden
                     + " --intermediate " + intermediate + " --layers " + layers + "\n\n"

@@ -37,7 +37,8 @@ import java.util.TreeMap;
  *   "config" : { "seed" : 42, ... },
  *   "base_accuracy" : { "mean" : 0.31, "tiers" : { "8" : 0.4, "4" : 0.3, ... } },
  *   "rounds" : [ { "round" : 1, "mean_accuracy" : ..., "tier_accuracy" : { "8" : ... },
- *                  "tier_task_accuracy" : { "8" : { "copy" : ... } }, "tier_loss" : { "8" : ... }, "seconds" : ...,
+ *                  "tier_task_accuracy" : { "8" : { "copy" : ... } }, "tier_loss" : { "8" : ... },
+ *                  "tier_rouge_l" : { "8" : ... } (when measured), "seconds" : ...,
  *                  "clients" : [ { "client" : 3, "k" : 2, "examples" : 100, "loss" : ..., "loss_curve" : [ ... ],
  *                                  "flops" : ..., "bytes_down" : ..., "bytes_up" : ..., "seconds" : ..., "error" : null,
  *                                  "activation_counts" : [ [ ... ], ... ] } ] } ],
@@ -65,10 +66,12 @@ public final class ExperimentResults {
     /**
      * Accuracy of one model over the tiers.
      *
-     * @param mean  the mean over tiers, or null if unknown
-     * @param tiers k -> accuracy, keys "8", "4", ...
+     * @param mean   the mean over tiers, or null if unknown
+     * @param tiers  k -> accuracy, keys "8", "4", ...
+     * @param rougeL k -> mean ROUGE-L F-measure, or null when not measured (left out of the JSON)
      */
-    public record Accuracy(@JsonProperty("mean") Double mean, @JsonProperty("tiers") Map<String, Double> tiers) {
+    public record Accuracy(@JsonProperty("mean") Double mean, @JsonProperty("tiers") Map<String, Double> tiers,
+                           @JsonProperty("rouge_l") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Double> rougeL) {
     }
 
     /**
@@ -79,6 +82,7 @@ public final class ExperimentResults {
      * @param tierAccuracy     k -> accuracy
      * @param tierTaskAccuracy k -> task -> accuracy
      * @param tierLoss         k -> mean answer-token cross-entropy
+     * @param tierRougeL       k -> mean ROUGE-L F-measure of the decoded answers, or null when not measured (left out)
      * @param seconds          wall time of the round
      * @param clients          the sampled clients
      */
@@ -87,6 +91,8 @@ public final class ExperimentResults {
                         @JsonProperty("tier_accuracy") Map<String, Double> tierAccuracy,
                         @JsonProperty("tier_task_accuracy") Map<String, Map<String, Double>> tierTaskAccuracy,
                         @JsonProperty("tier_loss") Map<String, Double> tierLoss,
+                        @JsonProperty("tier_rouge_l") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Map<String, Double> tierRougeL,
                         @JsonProperty("seconds") Double seconds,
                         @JsonProperty("clients") List<Client> clients) {
     }
@@ -136,7 +142,8 @@ public final class ExperimentResults {
      */
     public static ExperimentResults of(Object config, EvalReport base, List<RoundReport> rounds) {
         Accuracy baseAcc = base == null ? null
-                : new Accuracy(finite(base.meanAccuracy()), finiteValues(Tiers.byString(base.tierAccuracy())));
+                : new Accuracy(finite(base.meanAccuracy()), finiteValues(Tiers.byString(base.tierAccuracy())),
+                rouge(base));
         List<Round> saved = new ArrayList<>();
         Double last = null;
         for (RoundReport r : rounds) {
@@ -157,13 +164,17 @@ public final class ExperimentResults {
             }
             saved.add(new Round(r.round(), e == null ? null : finite(e.meanAccuracy()),
                     e == null ? null : finiteValues(Tiers.byString(e.tierAccuracy())), taskAcc,
-                    e == null ? null : finiteValues(Tiers.byString(e.tierLoss())), finite(r.seconds()),
+                    e == null ? null : finiteValues(Tiers.byString(e.tierLoss())), rouge(e), finite(r.seconds()),
                     List.copyOf(clients)));
             if (e != null) {
                 last = finite(e.meanAccuracy());
             }
         }
         return new ExperimentResults(config, baseAcc, List.copyOf(saved), last);
+    }
+
+    private static Map<String, Double> rouge(EvalReport e) {
+        return e == null || e.tierRougeL().isEmpty() ? null : finiteValues(Tiers.byString(e.tierRougeL()));
     }
 
     /** The version of the JSON layout, {@value #FORMAT_VERSION}. */

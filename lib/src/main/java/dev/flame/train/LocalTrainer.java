@@ -1,5 +1,6 @@
 package dev.flame.train;
 
+import dev.flame.model.Devices;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -102,7 +103,7 @@ public final class LocalTrainer {
         ActivationCounts counts = new ActivationCounts(model.config().numHiddenLayers(), model.config().numExperts());
         double[] curve = new double[total];
         long tokens = 0;
-        try (NDManager session = NDManager.newBaseManager()) {
+        try (NDManager session = Devices.newManager()) {
             ExpertLora lora = ExpertLora.from(start, session, true);
             NDArray scale = EngineArrays.of(session, rescalerStart.clone());
             List<NDArray> params = new ArrayList<>(lora.parameters());

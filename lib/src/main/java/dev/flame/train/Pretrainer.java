@@ -1,5 +1,6 @@
 package dev.flame.train;
 
+import dev.flame.model.Devices;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -53,7 +54,7 @@ public final class Pretrainer {
         }
         double[] curve = new double[options.steps()];
         Routing routing = Routing.full(model.config());
-        try (NDManager session = NDManager.newBaseManager()) {
+        try (NDManager session = Devices.newManager()) {
             ScheduledAdamW opt = new ScheduledAdamW(params, options);
             List<List<Example>> epoch = List.of();
             int next = 0;

@@ -85,4 +85,35 @@ class SyntheticTokenizerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SyntheticTokenizer(4, 0));
         assertTrue(e.getMessage().contains("alphabetSize = 0"), e.getMessage());
     }
+
+    @Test
+    void huggingFaceExportEncodesLikeTheSyntheticTokenizer(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        SyntheticTokenizer t = new SyntheticTokenizer();
+        java.nio.file.Path f = dir.resolve("tokenizer.json");
+        java.nio.file.Files.writeString(f, t.toHuggingFaceJson());
+        try (HfTokenizer h = HfTokenizer.load(f)) {
+            assertEquals(t.vocabSize(), h.vocabSize());
+            StringBuilder all = new StringBuilder();
+            for (int id = 0; id < t.vocabSize(); id++) {
+                all.append(t.token(id)).append(' ');
+            }
+            assertArrayEquals(t.encode(all.toString().trim()), h.encode(all.toString()));
+            assertEquals(SyntheticTokenizer.EOS, h.eosId());
+            assertEquals(SyntheticTokenizer.BOS, h.bosId());
+            assertEquals(SyntheticTokenizer.PAD, h.padId());
+            // words outside the vocabulary (a template's headers) become <unk> instead of failing
+            assertArrayEquals(new int[] {SyntheticTokenizer.UNK, SyntheticTokenizer.COPY, t.id("a3")},
+                    h.encode("### copy a3"));
+            assertEquals("copy a3 b4", h.decode(t.encode("copy a3 b4")));
+        }
+    }
+
+    @Test
+    void shippedTokenizerJsonIsTheExport() throws java.io.IOException {
+        java.nio.file.Path home = java.nio.file.Path.of(System.getProperty("flame.home", ".."));
+        assertEquals(new SyntheticTokenizer().toHuggingFaceJson(),
+                java.nio.file.Files.readString(home.resolve("data/base/tokenizer.json")),
+                "data/base/tokenizer.json is stale: rewrite it with ./flame tasks --tokenizer");
+    }
 }

@@ -120,7 +120,16 @@ class MalformedInputTest {
                         List.of("lora_targets", "q_proj", "gate, up, down")),
                 Arguments.of("no local training", "{\"local_steps\": 0, \"local_epochs\": 0}",
                         List.of("local_epochs/local_steps", "0/0")),
-                Arguments.of("config is a list", "[1, 2]", List.of("test", "JSON object")));
+                Arguments.of("config is a list", "[1, 2]", List.of("test", "JSON object")),
+                Arguments.of("unknown device", "{\"device\": \"tpu\"}", List.of("device", "tpu", "cpu", "gpu")),
+                Arguments.of("unknown dataset format", "{\"dataset_format\": \"sharegpt\"}",
+                        List.of("dataset_format", "sharegpt", "dolly", "alpaca")),
+                Arguments.of("blank dataset", "{\"dataset\": \" \"}", List.of("dataset", "synthetic")),
+                Arguments.of("test fraction 1", "{\"test_fraction\": 1.0}", List.of("test_fraction", "1.0", "(0, 1)")),
+                Arguments.of("max length 1", "{\"max_length\": 1}", List.of("max_length", "1", ">= 2")),
+                Arguments.of("negative max records", "{\"max_records\": -5}", List.of("max_records", "-5", ">= 0")),
+                Arguments.of("unknown partition", "{\"partition\": \"topic\"}", List.of("partition", "topic",
+                        "category")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -600,6 +609,27 @@ class MalformedInputTest {
         CliResult r = cli("run", "--config", config.toString(), "--out", out.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(model), r.err());
+        assertUntouched(out);
+    }
+
+    @Test
+    void runOnBadInstructionDataLeavesTheEarlierOutputAlone() throws IOException {
+        Path out = earlierOutput();
+        // a Dolly file whose only row has an empty answer: no usable row
+        Path data = Files.writeString(tmp.resolve("empty.jsonl"),
+                "{\"instruction\": \"copy a1\", \"context\": \"\", \"response\": \"\", \"category\": \"x\"}\n");
+        Path config = Files.writeString(tmp.resolve("dolly.json"), "{\"dataset\": " + JSON.writeValueAsString(data.toString())
+                + "}");
+        CliResult r = cli("run", "--config", config.toString(), "--out", out.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("empty.jsonl") && r.err().contains("no usable row"), r.err());
+        assertUntouched(out);
+
+        Path gone = tmp.resolve("gone.jsonl");
+        Files.writeString(config, "{\"dataset\": " + JSON.writeValueAsString(gone.toString()) + "}");
+        r = cli("run", "--config", config.toString(), "--out", out.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("dataset") && r.err().contains("gone.jsonl"), r.err());
         assertUntouched(out);
     }
 
