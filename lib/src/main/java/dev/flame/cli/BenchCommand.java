@@ -68,6 +68,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "timed matrix products, after 3 untimed ones (default: ${DEFAULT-VALUE})")
     int matmulReps;
 
+    @Option(names = "--ratio-batch", defaultValue = "512",
+            description = "after the table at --batch, the same table at this larger batch (" + RATIO_STEPS
+                    + " timed steps), where per-operation overhead matters less; 0 skips it (default: ${DEFAULT-VALUE})")
+    int ratioBatch;
+
     @Option(names = "--skip-demo-round", description = "do not time a round of the default demo")
     boolean skipDemoRound;
 
@@ -83,6 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
         positive("--matmul-reps", matmulReps);
         if (batch != null) {
             positive("--batch", batch);
+        }
+        if (ratioBatch < 0) {
+            throw new IllegalArgumentException("--ratio-batch = " + ratioBatch + " must be >= 0 (0 skips it)");
         }
         if (warmup < 0 || memoryRounds < 0) {
             throw new IllegalArgumentException("--warmup = " + warmup + ", --memory-rounds = " + memoryRounds
@@ -100,7 +108,6 @@ public final class BenchCommand implements Callable<Integer> {
             List<Example> examples = new ArrayList<>(data.subList(0, Math.min(bs, data.size())));
             PackedBatch pb = Batches.pack(examples, 0);
             TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
-            FlopsModel flops = exp.flops();
             System.out.println("model: " + model);
             System.out.printf("batch: %d sequences of %d tokens (%d tokens), LoRA r=%d on %s, learned rescaler, "
                     + "%d timed steps after %d warm-up steps%n", pb.batch(), pb.seqLen(), tb.realTokens(),
@@ -111,27 +118,16 @@ public final class BenchCommand implements Callable<Integer> {
             double ceiling = 2.0 * matmulSize * matmulSize * matmulSize / mmSeconds;
             System.out.printf("ceiling: %dx%d float32 matrix product on DJL, mean of %d: %.2f ms = %.1f GFLOP/s%n",
                     matmulSize, matmulSize, matmulReps, 1000 * mmSeconds, ceiling / 1e9);
-            Map<Integer, Double> seconds = new LinkedHashMap<>();
-            for (int k : new int[] {8, 4, 2, 1}) {
-                seconds.put(k, time(model, exp.runner().state().lora(), k, tb, pb));
+            table(model, exp, tb, pb, warmup, steps, ceiling);
+            if (ratioBatch > 0 && ratioBatch != pb.batch()) {
+                List<Example> big = new ArrayList<>(data.subList(0, Math.min(ratioBatch, data.size())));
+                PackedBatch bigPb = Batches.pack(big, 0);
+                TokenBatch bigTb = new TokenBatch(bigPb.batch(), bigPb.seqLen(), bigPb.tokens(), bigPb.lengths());
+                System.out.printf("%nlarge batch: %d sequences (%d tokens), where the fixed cost of each engine "
+                        + "operation is spread over more tokens; %d timed steps after %d warm-up steps%n",
+                        bigPb.batch(), bigTb.realTokens(), RATIO_STEPS, RATIO_WARMUP);
+                table(model, exp, bigTb, bigPb, RATIO_WARMUP, RATIO_STEPS, ceiling);
             }
-            System.out.println();
-            System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
-                    "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio");
-            double t8 = seconds.get(8);
-            double f8 = flops.training(8, tb.realTokens(), pb.seqLen());
-            for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
-                int k = e.getKey();
-                double f = flops.training(k, tb.realTokens(), pb.seqLen());
-                double achieved = f / e.getValue();
-                System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f%n", k, 1000 * e.getValue(),
-                        tb.realTokens() / e.getValue(), f / 1e9, achieved / 1e9, 100 * achieved / ceiling,
-                        e.getValue() / t8, f / f8);
-            }
-            double measured = seconds.get(1) / t8;
-            double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
-            System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%%%n",
-                    measured, analytic, 100 * (measured / analytic - 1));
         }
         if (!skipDemoRound) {
             demoRound();
@@ -140,6 +136,35 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static final int MATMUL_WARMUP = 3;
+    private static final int RATIO_WARMUP = 2;
+    private static final int RATIO_STEPS = 8;
+
+    /** Times every tier on one batch and prints the table and the k=1 / k=8 ratio line. */
+    private void table(SmoeModel model, Experiment exp, TokenBatch tb, PackedBatch pb, int warm, int timed,
+                       double ceiling) {
+        FlopsModel flops = exp.flops();
+        Map<Integer, Double> seconds = new LinkedHashMap<>();
+        for (int k : new int[] {8, 4, 2, 1}) {
+            seconds.put(k, time(model, exp.runner().state().lora(), k, tb, pb, warm, timed));
+        }
+        System.out.println();
+        System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
+                "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio");
+        double t8 = seconds.get(8);
+        double f8 = flops.training(8, tb.realTokens(), pb.seqLen());
+        for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
+            int k = e.getKey();
+            double f = flops.training(k, tb.realTokens(), pb.seqLen());
+            double achieved = f / e.getValue();
+            System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f%n", k, 1000 * e.getValue(),
+                    tb.realTokens() / e.getValue(), f / 1e9, achieved / 1e9, 100 * achieved / ceiling,
+                    e.getValue() / t8, f / f8);
+        }
+        double measured = seconds.get(1) / t8;
+        double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
+        System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%% "
+                + "(batch %d)%n", measured, analytic, 100 * (measured / analytic - 1), pb.batch());
+    }
 
     private static void positive(String option, int value) {
         if (value < 1) {
@@ -206,7 +231,8 @@ public final class BenchCommand implements Callable<Integer> {
         throw new java.io.IOException("no VmRSS in /proc/self/status");
     }
 
-    private double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb) {
+    private static double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
+                               int steps) {
         try (NDManager session = Devices.newManager()) {
             ExpertLora lora = ExpertLora.from(init, session, true);
             NDArray scale = session.ones(new ai.djl.ndarray.types.Shape(model.config().numHiddenLayers()));

@@ -654,7 +654,8 @@ public final class SmoeModel implements AutoCloseable {
         }
         NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
         NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
-        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.transpose(0, 2, 1)).mul(lora.scaling()));
+        // the scaling multiplies B [E, d_out, r], a smaller tensor than the product [E, cap, d_out]
+        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.mul(lora.scaling()).transpose(0, 2, 1)));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.flame.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.util.ArrayList;
@@ -49,26 +50,24 @@ public final class AdamW {
         }
     }
 
-    /** Applies one update from the accumulated gradients, then zeroes them. */
+    /**
+     * Applies one update from the accumulated gradients, then zeroes them. Each parameter is updated by one fused
+     * engine call ({@code NDArrayEx.adamUpdate}, which computes {@code p -= lr·wd·p + c·m / (sqrt(v) + e)}) with
+     * {@code c = lr·sqrt(1 - b2^t) / (1 - b1^t)} and {@code e = eps·sqrt(1 - b2^t)}: the formula in the class comment
+     * with numerator and denominator multiplied by {@code sqrt(1 - b2^t)}.
+     */
     public void step(NDManager parent) {
         t++;
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = Math.sqrt(1 - Math.pow(beta2, t));
+        float corrected = (float) (lr * bc2 / bc1);
+        float epsT = (float) (eps * bc2);
         try (NDManager s = parent.newSubManager()) {
             for (int i = 0; i < params.size(); i++) {
                 NDArray p = params.get(i);
                 NDArray g = own(s, p.getGradient());
-                NDArray mi = m.get(i);
-                NDArray vi = v.get(i);
-                mi.muli(beta1).addi(g.mul(1 - beta1));
-                vi.muli(beta2).addi(g.square().mul(1 - beta2));
-                NDArray denom = own(s, vi.sqrt()).div(bc2).add(eps);
-                NDArray update = own(s, mi.div(denom)).mul(lr / bc1);
-                if (weightDecay > 0) {
-                    p.muli(1 - lr * weightDecay);
-                }
-                p.subi(update);
-                clear(g);
+                p.getNDArrayInternal().adamUpdate(new NDList(p, g, m.get(i), v.get(i)), new NDList(p), (float) lr,
+                        corrected, (float) weightDecay, 1f, -1f, (float) beta1, (float) beta2, epsT, false, true);
             }
         }
     }
@@ -83,16 +82,18 @@ public final class AdamW {
         return a;
     }
 
-    /** Whether every accumulated gradient is finite (one reduction per parameter, one copy to the host). */
+    /**
+     * Whether every accumulated gradient is finite: the sum of all gradients' absolute values is (a NaN or an infinity
+     * anywhere makes it non-finite), read back with one copy to the host.
+     */
     public boolean gradientsFinite(NDManager parent) {
         try (NDManager s = parent.newSubManager()) {
+            NDArray total = null;
             for (NDArray p : params) {
-                float sum = own(s, p.getGradient()).abs().sum().getFloat();
-                if (!Float.isFinite(sum)) {
-                    return false;
-                }
+                NDArray part = own(s, p.getGradient()).abs().sum();
+                total = total == null ? part : total.add(part);
             }
-            return true;
+            return total == null || Float.isFinite(total.getFloat());
         }
     }
 
