@@ -450,8 +450,8 @@ public final class SmoeModel implements AutoCloseable {
         NDArray k = rmsNorm(xn.matMul(layer.kT), layer.kNorm).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
         NDArray v = xn.matMul(layer.vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
         NDArray[] rope = rope(t);
-        q = applyRope(q, rope[0], rope[1], hd);
-        k = applyRope(k, rope[0], rope[1], hd);
+        q = applyRope(q, rope[0], rope[1], rope[2]);
+        k = applyRope(k, rope[0], rope[1], rope[2]);
         if (kvHeads < heads) {
             int rep = heads / kvHeads;
             k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
@@ -462,14 +462,15 @@ public final class SmoeModel implements AutoCloseable {
         return ctx.transpose(0, 2, 1, 3).reshape(b * t, heads * hd).matMul(layer.oT);
     }
 
-    /** Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]. */
-    private static NDArray applyRope(NDArray x, NDArray cos, NDArray sin, int hd) {
-        NDArray x1 = x.get(new NDIndex("..., :" + hd / 2));
-        NDArray x2 = x.get(new NDIndex("..., " + hd / 2 + ":"));
-        NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(cos).add(rotated.mul(sin));
+    /**
+     * Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1], written as the product
+     * x R with the signed permutation R (exact in float: every output is one input times +-1).
+     */
+    private static NDArray applyRope(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
     }
 
+    /** cos [t, hd], sin [t, hd] and R [hd, hd] with x R = rotate_half(x), cached per sequence length. */
     private NDArray[] rope(int t) {
         return ropeCache.computeIfAbsent(t, len -> {
             int hd = config.headDim();
@@ -485,8 +486,13 @@ public final class SmoeModel implements AutoCloseable {
                     sin[p * hd + i + hd / 2] = (float) Math.sin(angle);
                 }
             }
+            float[] r = new float[hd * hd];
+            for (int j = 0; j < hd / 2; j++) {
+                r[(j + hd / 2) * hd + j] = -1f; // out[j] = -x[j + hd/2]
+                r[j * hd + j + hd / 2] = 1f;    // out[j + hd/2] = x[j]
+            }
             return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, hd)),
-                    EngineArrays.of(manager, sin, new Shape(len, hd))};
+                    EngineArrays.of(manager, sin, new Shape(len, hd)), EngineArrays.of(manager, r, new Shape(hd, hd))};
         });
     }
 
