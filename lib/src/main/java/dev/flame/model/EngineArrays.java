@@ -26,6 +26,15 @@ public final class EngineArrays {
         return of(manager, data, new Shape(data.length));
     }
 
+    /**
+     * A float scalar (shape {@code []}), owned by the engine. Use it instead of an operation with a Java number
+     * ({@code x.mul(0.5)}) wherever autograd saves the operand for the backward pass: DJL turns the number into a
+     * borrowed tensor and closes it right after the operation.
+     */
+    public static NDArray scalar(NDManager manager, float value) {
+        return of(manager, new float[] {value}, new Shape());
+    }
+
     /** A 1-D int64 tensor, owned by the engine. */
     public static NDArray of(NDManager manager, long[] data) {
         return own(manager, manager.create(data));

@@ -457,7 +457,9 @@ public final class SmoeModel implements AutoCloseable {
             k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
             v = v.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(mask(t));
+        // the scale is an engine-owned tensor: autograd keeps it for the backward pass (see EngineArrays.scalar)
+        NDArray scale = EngineArrays.scalar(step, (float) (1.0 / Math.sqrt(hd)));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask(t));
         NDArray ctx = scores.softmax(-1).matMul(v); // [B, H, T, hd]
         return ctx.transpose(0, 2, 1, 3).reshape(b * t, heads * hd).matMul(layer.oT);
     }
@@ -561,7 +563,7 @@ public final class SmoeModel implements AutoCloseable {
             return moe.mul(own(step, routing.learnedScale().get(li)));
         }
         double s = routing.mode().fixedFactor(k, bigK);
-        return s == 1.0 ? moe : moe.mul(s);
+        return s == 1.0 ? moe : moe.mul(EngineArrays.scalar(step, (float) s));
     }
 
     /**
@@ -660,8 +662,10 @@ public final class SmoeModel implements AutoCloseable {
         }
         NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
         NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
-        // the scaling multiplies B [E, d_out, r], a smaller tensor than the product [E, cap, d_out]
-        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.mul(lora.scaling()).transpose(0, 2, 1)));
+        // the scaling multiplies B [E, d_out, r], a smaller tensor than the product [E, cap, d_out]; it is an
+        // engine-owned tensor because autograd keeps it for the backward pass (see EngineArrays.scalar)
+        NDArray scaling = EngineArrays.scalar(step, lora.scaling());
+        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.mul(scaling).transpose(0, 2, 1)));
     }
 
     /**
