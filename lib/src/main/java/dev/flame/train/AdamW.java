@@ -51,9 +51,8 @@ public final class AdamW {
 
     /**
      * Applies one update from the accumulated gradients, then zeroes them. (The PyTorch engine's fused Adam kernel,
-     * {@code JniUtils.adamUpdate}, would take one call per parameter instead of about fourteen and saves about 2.7 ms
-     * per step of the default model, but with it two identical runs in one process diverged in the resume test in 3
-     * of 8 full test runs, against none with these plain operations.)
+     * {@code JniUtils.adamUpdate}, would take one call per parameter instead of about fourteen and save about 2.7 ms
+     * per step of the default model; it is not used until it has been re-tested for run-to-run reproducibility.)
      */
     public void step(NDManager parent) {
         t++;
