@@ -181,20 +181,6 @@ public final class Evaluator {
         }
     }
 
-    /**
-     * Greedy decoding of each example's answer from its prompt, one token per forward pass, for as many tokens as the
-     * reference answer has; an answer is right when every token matches.
-     */
-    public static boolean[] greedyExactMatch(SmoeModel model, ExpertLora lora, Routing routing, List<Example> batch,
-                                             NDManager parent) {
-        List<int[]> generated = greedy(model, lora, routing, batch, parent);
-        boolean[] ok = new boolean[batch.size()];
-        for (int i = 0; i < ok.length; i++) {
-            ok[i] = Arrays.equals(generated.get(i), batch.get(i).answer());
-        }
-        return ok;
-    }
-
     /** Greedy continuation of each prompt, as many tokens as its reference answer (stops early at none). */
     public static List<int[]> greedy(SmoeModel model, ExpertLora lora, Routing routing, List<Example> batch,
                                      NDManager parent) {
