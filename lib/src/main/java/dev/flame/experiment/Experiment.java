@@ -169,15 +169,23 @@ public final class Experiment implements AutoCloseable {
      * ({@code -Dflame.home}, set by the {@code ./flame} launcher).
      */
     public static Path resolveModel(String model) {
-        Path p = Paths.get(model);
-        if (Files.isDirectory(p) || p.isAbsolute()) {
-            return requireDir(p, model);
+        return requireDir(underHome(model, Files::isDirectory), model);
+    }
+
+    /**
+     * {@code value} as a path: as given when {@code exists} holds for it or it is absolute, else relative to the
+     * project home ({@code -Dflame.home}) when {@code exists} holds there, else as given.
+     */
+    static Path underHome(String value, java.util.function.Predicate<Path> exists) {
+        Path p = Paths.get(value);
+        if (exists.test(p) || p.isAbsolute()) {
+            return p;
         }
         String home = System.getProperty("flame.home");
-        if (home != null && Files.isDirectory(Paths.get(home).resolve(model))) {
-            return Paths.get(home).resolve(model);
+        if (home != null && exists.test(Paths.get(home).resolve(value))) {
+            return Paths.get(home).resolve(value);
         }
-        return requireDir(p, model);
+        return p;
     }
 
     private static Path requireDir(Path p, String model) {

@@ -17,7 +17,6 @@ import dev.flame.model.SmoeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -130,13 +129,9 @@ public record ExperimentData(Split split, Tokenizer tokenizer, List<String> task
 
     /** A file as given if it exists, else relative to the project home ({@code -Dflame.home}). */
     static Path resolveFile(String value, String field) {
-        Path p = Paths.get(value);
+        Path p = Experiment.underHome(value, Files::isRegularFile);
         if (Files.isRegularFile(p)) {
             return p;
-        }
-        String home = System.getProperty("flame.home");
-        if (!p.isAbsolute() && home != null && Files.isRegularFile(Paths.get(home).resolve(value))) {
-            return Paths.get(home).resolve(value);
         }
         throw new IllegalArgumentException(field + " = \"" + value + "\": no such file"
                 + (Files.isDirectory(p) ? " (it is a directory)" : ""));
