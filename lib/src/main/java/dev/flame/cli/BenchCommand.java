@@ -54,10 +54,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "8", description = "untimed steps per tier (default: ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--slice-cost", defaultValue = "225e-6",
-            description = "seconds the dispatch assumes for slicing one expert's weights; 1 keeps one block "
+    @Option(names = "--block-cost", defaultValue = "1e-3",
+            description = "seconds the sparse dispatch assumes one more block of experts costs; 1 keeps one block "
                     + "(default: ${DEFAULT-VALUE})")
-    double sliceCost;
+    double blockCost;
 
     @Option(names = "--matmul-size", defaultValue = "1024",
             description = "n of the n x n float32 matrix product that measures the FLOP/s ceiling "
@@ -103,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
             SmoeModel model = exp.model();
-            model.setDispatchCosts(sliceCost, 3e10);
+            model.setDispatchCosts(blockCost, 3e10);
             List<Example> data = exp.split().train();
             List<Example> examples = new ArrayList<>(data.subList(0, Math.min(bs, data.size())));
             PackedBatch pb = Batches.pack(examples, 0);

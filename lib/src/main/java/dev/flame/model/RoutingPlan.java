@@ -99,8 +99,8 @@ public final class RoutingPlan {
     /**
      * Experts computed together as one batched matrix product over a padded [experts, capacity, d] block.
      *
-     * @param experts   expert ids of the block
-     * @param capacity  rows per expert
+     * @param experts   expert ids of the block, ascending
+     * @param capacity  rows per expert (the block's busiest expert's token count)
      * @param tokenRows for each of the experts.length * capacity rows, the token it holds, or {@link #tokens()} (a zero
      *                  row) for padding
      */
@@ -108,66 +108,63 @@ public final class RoutingPlan {
     }
 
     /**
-     * Packs the assignments into one or two padded blocks, each run as one batched product per projection:
-     * <ul>
-     *   <li>block 1: every expert in id order with its first {@code c} tokens, padded to {@code c} rows, so the stacked
-     *       weights are used as they are;</li>
-     *   <li>block 2, only if some expert has more than {@code c} tokens: those experts with the rest of their tokens,
-     *       padded to the largest rest; their weights have to be sliced out of the stacked tensors.</li>
-     * </ul>
-     * {@code c} minimises the padded rows plus {@code sliceCostRows} for every expert in block 2: with a cost of 0 the
-     * padding is smallest; a large cost keeps a single block padded to the busiest expert.
+     * Packs the experts that received tokens into blocks, each run as one batched product per projection and padded
+     * to its busiest expert. With the experts sorted by token count, c_1 &gt;= c_2 &gt;= ..., the blocks are runs of
+     * that order chosen by dynamic programming to minimise
+     * <pre>
+     *   sum over blocks b of |b| * max_{j in b} c_j  +  blockCostRows * (number of blocks)
+     * </pre>
+     * (padded rows of expert compute plus the fixed cost of a block's engine operations; for sorted counts an
+     * optimal partition is always made of runs). A cost of 0 gives the least padding; a large cost one block
+     * padded to the busiest expert.
      *
-     * @param sliceCostRows what slicing one expert's weights costs, in rows of expert compute
+     * @param blockCostRows what one more block costs, in rows of expert compute
      */
-    public List<Group> blocks(double sliceCostRows) {
-        int max = 0;
-        for (int c : count) {
-            max = Math.max(max, c);
+    public List<Group> blocks(double blockCostRows) {
+        if (!(blockCostRows >= 0)) {
+            throw new IllegalArgumentException("block cost " + blockCostRows + " rows: need >= 0");
         }
-        int n = count.length;
-        int bestCap = max;
-        double bestCost = (double) n * max;
-        for (int c : count) {
-            if (c >= max) {
-                continue;
+        int[] sorted = java.util.stream.IntStream.range(0, count.length).filter(j -> count[j] > 0).boxed()
+                .sorted((a, b) -> count[a] != count[b] ? Integer.compare(count[b], count[a]) : Integer.compare(a, b))
+                .mapToInt(Integer::intValue).toArray();
+        int m = sorted.length;
+        double[] best = new double[m + 1];
+        int[] start = new int[m + 1];
+        for (int i = 1; i <= m; i++) {
+            best[i] = Double.POSITIVE_INFINITY;
+            for (int j = 0; j < i; j++) { // block = sorted[j .. i-1], padded to count[sorted[j]]
+                double cost = best[j] + (double) (i - j) * count[sorted[j]] + blockCostRows;
+                if (cost < best[i]) {
+                    best[i] = cost;
+                    start[i] = j;
+                }
             }
-            int over = 0;
-            for (int x : count) {
-                over += x > c ? 1 : 0;
-            }
-            double cost = (double) n * c + (double) over * (max - c) + over * sliceCostRows;
-            if (cost < bestCost || (cost == bestCost && c > bestCap)) {
-                bestCost = cost;
-                bestCap = c;
-            }
+        }
+        List<int[]> runs = new ArrayList<>();
+        for (int i = m; i > 0; i = start[i]) {
+            runs.add(0, new int[] {start[i], i});
         }
         rowOf = new long[order.length];
-        List<Group> out = new ArrayList<>(2);
-        long[] all = new long[n];
-        for (int j = 0; j < n; j++) {
-            all[j] = j;
-        }
-        if (bestCap > 0) {
-            out.add(block(all, 0, bestCap, 0));
-        }
-        if (bestCap < max) {
-            final int cap = bestCap;
-            long[] heavy = java.util.stream.IntStream.range(0, n).filter(j -> count[j] > cap).asLongStream().toArray();
-            out.add(block(heavy, cap, max - cap, (long) n * cap));
+        List<Group> out = new ArrayList<>(runs.size());
+        long base = 0;
+        for (int[] run : runs) {
+            long[] experts = java.util.Arrays.stream(sorted, run[0], run[1]).sorted().asLongStream().toArray();
+            Group g = block(experts, count[sorted[run[0]]], base);
+            out.add(g);
+            base += g.tokenRows().length;
         }
         return out;
     }
 
-    /** Rows for the given experts' tokens number {@code skip} .. {@code skip + cap - 1}, starting at row {@code base}. */
-    private Group block(long[] experts, int skip, int cap, long base) {
+    /** Rows for the given experts' tokens, each expert padded to {@code cap} rows, starting at row {@code base}. */
+    private Group block(long[] experts, int cap, long base) {
         long[] rows = new long[experts.length * cap];
         java.util.Arrays.fill(rows, tokens);
         for (int s = 0; s < experts.length; s++) {
             int e = (int) experts[s];
-            for (int i = skip; i < Math.min(count[e], skip + cap); i++) {
+            for (int i = 0; i < count[e]; i++) {
                 int sorted = offset[e] + i;
-                int row = s * cap + (i - skip);
+                int row = s * cap + i;
                 rows[row] = tokenOf[sorted];
                 rowOf[(int) order[sorted]] = base + row;
             }

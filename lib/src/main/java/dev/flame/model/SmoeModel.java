@@ -44,11 +44,11 @@ public final class SmoeModel implements AutoCloseable {
     private final Layer[] layers;
     private final NDArray finalNorm;
     private final NDArray lmHeadT;
-    private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
-    private final Map<Integer, NDArray> maskCache = new HashMap<>();
-    private double sliceSeconds = 225e-6;
+    private final Map<Integer, NDArray[]> ropeCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, NDArray> maskCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private double blockSeconds = 1e-3;
     private double flopsPerSecond = 3e10;
-    private boolean denseReference;
+    private Dispatch dispatch = Dispatch.SPARSE;
 
     private static final class Layer {
         NDArray inNorm;
@@ -224,33 +224,47 @@ public final class SmoeModel implements AutoCloseable {
         return config;
     }
 
-    /**
-     * Switches the MoE block to a dense reference that runs every expert on every token and masks the unselected
-     * ones (for checking the sparse dispatch only; gates are not differentiated in this mode).
-     */
-    public void setDenseReference(boolean dense) {
-        this.denseReference = dense;
+    /** How the MoE block runs its experts. */
+    public enum Dispatch {
+        /** Each expert only on the tokens routed to it, in padded blocks ({@link RoutingPlan}): FLAME's way. */
+        SPARSE,
+        /**
+         * Every expert on every token as wide products, weighted by gates that are zero where not selected: the work
+         * FLAME avoids, kept as an independent reference for the sparse dispatch.
+         */
+        DENSE
     }
 
     /**
-     * Sets how expensive the dispatch takes slicing one expert's weights to be, in seconds (default 225 us, measured
-     * for the nine slices of an expert with their backward on 2 CPU cores), against {@code flopsPerSecond} for
-     * padded rows of expert compute (default 3e10). The dispatch then splits off the busiest experts' extra tokens
-     * into a second block only where that saves more padding than it costs. Results do not depend on it.
+     * Chooses the dispatch (default {@link Dispatch#SPARSE}). Both compute the same function, up to float rounding;
+     * a test holds the logits and LoRA gradients of the two together. (Dense was also timed as a production path:
+     * on 2 CPU cores it was slower even at k = 8 of 16, its wide element-wise tensors being memory-bound.)
      */
-    public void setDispatchCosts(double secondsPerExpertSlice, double flopsPerSecond) {
-        if (!(secondsPerExpertSlice >= 0) || !(flopsPerSecond > 0)) {
-            throw new IllegalArgumentException("dispatch costs " + secondsPerExpertSlice + " s per expert slice, "
+    public void setDispatch(Dispatch dispatch) {
+        this.dispatch = java.util.Objects.requireNonNull(dispatch, "dispatch");
+    }
+
+    /**
+     * Sets what the dispatch assumes one more block of experts costs, in seconds (its gathers, products and
+     * element-wise operations with their backward; default 1 ms, the fastest setting in a sweep from 0.1 ms to 1 s
+     * of training steps of the default model on 2 CPU cores),
+     * against {@code flopsPerSecond} for padded rows of expert compute (default 3e10). The dispatch then groups the
+     * experts into blocks so as to minimise padding plus blocks (see {@link RoutingPlan#blocks(double)}). Results
+     * do not depend on it beyond float rounding.
+     */
+    public void setDispatchCosts(double secondsPerBlock, double flopsPerSecond) {
+        if (!(secondsPerBlock >= 0) || !(flopsPerSecond > 0)) {
+            throw new IllegalArgumentException("dispatch costs " + secondsPerBlock + " s per block, "
                     + flopsPerSecond + " FLOP/s: need >= 0 and > 0");
         }
-        this.sliceSeconds = secondsPerExpertSlice;
+        this.blockSeconds = secondsPerBlock;
         this.flopsPerSecond = flopsPerSecond;
     }
 
-    /** The slicing cost of one expert in rows of expert compute (forward and backward of gate, up and down). */
-    private double sliceCostRows() {
+    /** The cost of one more block in rows of expert compute (forward and backward of gate, up and down). */
+    private double blockCostRows() {
         double rowFlops = 3.0 * 3 * 2 * config.hiddenSize() * config.intermediateSize();
-        return sliceSeconds * flopsPerSecond / rowFlops;
+        return blockSeconds * flopsPerSecond / rowFlops;
     }
 
     /** Copies the weights out in the Hugging Face layout ([out, in] matrices). */
@@ -532,20 +546,22 @@ public final class SmoeModel implements AutoCloseable {
         NDArray gates = route.gates();
         NDArray perTokenScale = route.perTokenScale();
         long[] ids = route.ids().toLongArray();
-        if (denseReference) {
-            return dense(step, li, layer, u, gates, ids, k, lora, routing, perTokenScale);
-        }
         RoutingPlan plan = RoutingPlan.of(ids, k, config.numExperts());
         if (counts != null) {
             counts.add(li, plan);
         }
+        if (dispatch == Dispatch.DENSE) {
+            NDArray dense = dense(step, li, layer, u, route, ids, k, lora);
+            return rescale(step, li, dense, routing, perTokenScale);
+        }
         NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
+        ExpertWeights w = expertWeights(step, li, layer, lora);
         List<NDArray> outs = new ArrayList<>();
-        for (RoutingPlan.Group group : plan.blocks(sliceCostRows())) {
+        for (RoutingPlan.Group group : plan.blocks(blockCostRows())) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            outs.add(experts(step, li, layer, sel, xg, lora).reshape(e * group.capacity(), d));
+            outs.add(experts(step, w, sel, xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
         NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
@@ -569,9 +585,10 @@ public final class SmoeModel implements AutoCloseable {
     /**
      * The selected experts of each token and their gate values: {@code p = softmax(W_router u)} over all experts,
      * the top-k probabilities kept as they are (renormalised only when {@code norm_topk_prob} is set), plus the
-     * per-token mass ratio {@code sum(top-K p) / sum(top-k p)} when the mode asks for it.
+     * per-token mass ratio {@code sum(top-K p) / sum(top-k p)} when the mode asks for it, and the router's
+     * probabilities over all experts, {@code probs} [n, N].
      */
-    public record Route(NDArray gates, NDArray ids, NDArray perTokenScale) {
+    public record Route(NDArray gates, NDArray ids, NDArray perTokenScale, NDArray probs) {
     }
 
     private Route route(Layer layer, NDArray u, Routing routing) {
@@ -592,7 +609,7 @@ public final class SmoeModel implements AutoCloseable {
         if (config.normTopkProb()) {
             gates = gates.div(gates.sum(new int[] {-1}, true));
         }
-        return new Route(gates, ids, perTokenScale);
+        return new Route(gates, ids, perTokenScale, probs);
     }
 
     /** Router decision of layer l for normalised hidden rows u [n, d] (for inspection and tests). */
@@ -601,24 +618,40 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
-     * Dense reference of the MoE block: every expert on every token, weighted by a gate matrix that is zero for
-     * unselected experts. Used only to check the sparse dispatch; it does the work FLAME avoids.
+     * The MoE block computed densely: with the gates G [n, N] equal to p(u) at the selected experts and 0 elsewhere
+     * (renormalised over the selection when {@code norm_topk_prob} is set),
+     * <pre>
+     *   MoE(u) = sum_j G_j(u) Expert_j(u) = [ (SiLU(u Wg) * (u Wu)) . G ] Wd
+     * </pre>
+     * with Wg, Wu [d, N*I] the experts' (LoRA-merged) gate and up projections side by side, Wd [N*I, d] the down
+     * projections stacked, and {@code . G} scaling each expert's I columns by its gate.
      */
-    private NDArray dense(NDManager step, int li, Layer layer, NDArray u, NDArray gates, long[] ids, int k,
-                          ExpertLora lora, Routing routing, NDArray perTokenScale) {
+    private NDArray dense(NDManager step, int li, Layer layer, NDArray u, Route route, long[] ids, int k,
+                          ExpertLora lora) {
         int n = (int) u.getShape().get(0);
         int experts = config.numExperts();
-        float[] g = gates.toFloatArray();
-        float[] full = new float[n * experts];
+        int d = config.hiddenSize();
+        int im = config.intermediateSize();
+        float[] selected = new float[n * experts];
         for (int i = 0; i < n; i++) {
             for (int s = 0; s < k; s++) {
-                full[i * experts + (int) ids[i * k + s]] = g[i * k + s];
+                selected[i * experts + (int) ids[i * k + s]] = 1f;
             }
         }
-        NDArray weight = EngineArrays.of(step, full, new Shape(n, experts)).transpose().expandDims(2); // [N, n, 1]
-        NDArray xAll = u.expandDims(0).repeat(0, experts); // [N, n, d]
-        NDArray out = experts(step, li, layer, null, xAll, lora).mul(weight).sum(new int[] {0});
-        return rescale(step, li, out, routing, perTokenScale);
+        NDArray gates = route.probs().mul(EngineArrays.of(step, selected, new Shape(n, experts)));
+        if (config.normTopkProb()) {
+            gates = gates.div(gates.sum(new int[] {-1}, true));
+        }
+        ExpertWeights w = expertWeights(step, li, layer, lora);
+        NDArray g = u.matMul(sideBySide(w.gate(), d, experts * im));
+        NDArray up = u.matMul(sideBySide(w.up(), d, experts * im));
+        NDArray h = Activation.sigmoid(g).mul(g).mul(up).reshape(n, experts, im).mul(gates.reshape(n, experts, 1));
+        return h.reshape(n, experts * im).matMul(w.down().reshape(experts * im, d));
+    }
+
+    /** Stacked [N, d, I] -> [d, N*I], expert j's matrix in columns j*I .. (j+1)*I - 1. */
+    private static NDArray sideBySide(NDArray stacked, int d, int width) {
+        return stacked.transpose(1, 0, 2).reshape(d, width);
     }
 
     private static NDArray concat(List<NDArray> parts) {
@@ -640,47 +673,61 @@ public final class SmoeModel implements AutoCloseable {
         return true;
     }
 
+    /** The stacked expert weights of one layer with their LoRA merged in: gate, up [N, d, I], down [N, I, d]. */
+    private record ExpertWeights(NDArray gate, NDArray up, NDArray down) {
+    }
+
     /**
-     * A group of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), each
-     * projection with its LoRA if present.
+     * The layer's expert weights with the LoRA folded in for this pass, for every expert at once:
+     * <pre>
+     *   W_eff_j^T = W_j^T + (alpha/r) A_j^T B_j^T        [N, d_in, d_out]
+     * </pre>
+     * Then {@code x W_eff_j^T = x W_j^T + (alpha/r) (x A_j^T) B_j^T}: the same function as running the low-rank path
+     * beside the frozen product, but one batched product per projection instead of three, and no rank-r products
+     * over the tokens, which are memory-bound on a CPU. Gradients reach A and B through the merge.
+     */
+    private ExpertWeights expertWeights(NDManager step, int li, Layer layer, ExpertLora lora) {
+        return new ExpertWeights(merged(step, layer.gateT, lora, li, LoraTarget.GATE),
+                merged(step, layer.upT, lora, li, LoraTarget.UP),
+                merged(step, layer.downT, lora, li, LoraTarget.DOWN));
+    }
+
+    private static NDArray merged(NDManager step, NDArray stackedT, ExpertLora lora, int li, LoraTarget t) {
+        if (lora == null || !lora.has(t)) {
+            return stackedT;
+        }
+        NDArray a = lora.a(li, t); // [N, r, d_in]
+        NDArray b = lora.b(li, t); // [N, d_out, r]
+        // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
+        // autograd keeps it for the backward pass (see EngineArrays.scalar)
+        NDArray scaling = EngineArrays.scalar(step, lora.scaling());
+        NDArray delta = a.transpose(0, 2, 1).matMul(b.mul(scaling).transpose(0, 2, 1)); // [N, d_in, d_out]
+        return own(step, stackedT.add(delta));
+    }
+
+    /**
+     * A group of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), with the
+     * layer's LoRA-merged weights.
      *
      * @param sel expert ids of the group, or null when the group is every expert in order
      */
-    private NDArray experts(NDManager step, int li, Layer layer, NDArray sel, NDArray x, ExpertLora lora) {
-        NDArray g = project(step, x, layer.gateT, sel, lora, li, LoraTarget.GATE);
-        NDArray up = project(step, x, layer.upT, sel, lora, li, LoraTarget.UP);
+    private static NDArray experts(NDManager step, ExpertWeights w, NDArray sel, NDArray x) {
+        NDArray g = x.matMul(pick(step, w.gate(), sel));
+        NDArray up = x.matMul(pick(step, w.up(), sel));
         NDArray h = Activation.sigmoid(g).mul(g).mul(up);
-        return project(step, h, layer.downT, sel, lora, li, LoraTarget.DOWN);
-    }
-
-    /** Batched over the group's experts: x W_j^T + (alpha/r) (x A_j^T) B_j^T. */
-    private static NDArray project(NDManager step, NDArray x, NDArray stackedT, NDArray sel, ExpertLora lora,
-                                   int li, LoraTarget t) {
-        NDArray y = x.matMul(pick(step, stackedT, sel));
-        if (lora == null || !lora.has(t)) {
-            return y;
-        }
-        NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
-        NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
-        // the scaling multiplies B [E, d_out, r], a smaller tensor than the product [E, cap, d_out]; it is an
-        // engine-owned tensor because autograd keeps it for the backward pass (see EngineArrays.scalar)
-        NDArray scaling = EngineArrays.scalar(step, lora.scaling());
-        return y.add(x.matMul(a.transpose(0, 2, 1)).matMul(b.mul(scaling).transpose(0, 2, 1)));
+        return h.matMul(pick(step, w.down(), sel));
     }
 
     /**
-     * The group's slice of stacked weights [N, ...] -> [E, ...], built from plain slices: gathering rows of a
-     * trainable tensor by an index array gave corrupted gradients on DJL 0.35.1's PyTorch engine.
+     * The group's experts out of stacked weights [N, ...] -> [E, ...], gathered by the engine-owned index array
+     * {@code sel} (autograd keeps it for the backward pass, which scatter-adds into one gradient of the stacked
+     * shape).
      */
     private static NDArray pick(NDManager step, NDArray stacked, NDArray sel) {
         if (sel == null) {
             return stacked;
         }
-        NDList parts = new NDList();
-        for (long j : sel.toLongArray()) {
-            parts.add(own(step, stacked.get(j)));
-        }
-        return NDArrays.stack(parts, 0);
+        return own(step, stacked.get(sel));
     }
 
     private static NDArray own(NDManager step, NDArray a) {

@@ -2,8 +2,11 @@ package dev.flame.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
+import dev.flame.lora.LoraTarget;
 import dev.flame.rescale.RescalerMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -16,14 +19,15 @@ class SparseDispatchTest {
     @ParameterizedTest
     @CsvSource({"4,NONE,1", "2,FIXED_K_OVER_KI,1", "1,MASS_RATIO,1", "1,LEARNED,1", "3,NONE,0", "1,NONE,0",
             "4,LEARNED,0"})
-    void sparseEqualsDense(int k, RescalerMode mode, double sliceSeconds) {
+    void sparseEqualsDense(int k, RescalerMode mode, double blockSeconds) {
         SmoeConfig c = TinyModels.config();
         LoraState lora = TinyModels.randomLora(c, 3);
         TokenBatch tb = TinyModels.batch(c, 3, 7, 5);
         int[] positions = TinyModels.allPositions(tb);
         try (NDManager root = NDManager.newBaseManager();
              SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 11), root)) {
-            model.setDispatchCosts(sliceSeconds, 3e10); // 0: always split off a second block; 1 s: never
+            model.setDispatch(SmoeModel.Dispatch.SPARSE);
+            model.setDispatchCosts(blockSeconds, 3e10); // 0: one block per distinct token count; 1 s: one block
             ExpertLora l = ExpertLora.from(lora, root, false);
             NDArray scale = EngineArrays.of(root, new float[] {1.3f, 0.7f});
             Routing routing = new Routing(k, mode, scale);
@@ -32,7 +36,7 @@ class SparseDispatchTest {
             try (NDManager step = root.newSubManager()) {
                 sparse = model.forward(step, tb, positions, routing, l, null).toFloatArray();
             }
-            model.setDenseReference(true);
+            model.setDispatch(SmoeModel.Dispatch.DENSE);
             try (NDManager step = root.newSubManager()) {
                 dense = model.forward(step, tb, positions, routing, l, null).toFloatArray();
             }
@@ -45,6 +49,64 @@ class SparseDispatchTest {
             }
             assertTrue(maxAbs > 0.01, "logits should not be trivially zero");
             assertTrue(maxDiff < 1e-4, "sparse and dense logits differ by " + maxDiff);
+        }
+    }
+
+    /**
+     * The LoRA gradients of every layer agree too (they also flow through the gates of later layers). With block
+     * cost 0 the experts run in several blocks whose merged weights are gathered by index arrays, so this also checks
+     * the gradient of those gathers.
+     */
+    @ParameterizedTest
+    @CsvSource({"4,0", "4,1", "1,0", "2,0", "3,0.0001"})
+    void loraGradientsEqualDense(int k, double blockSeconds) {
+        SmoeConfig c = TinyModels.config();
+        LoraState lora = TinyModels.randomLora(c, 5);
+        TokenBatch tb = TinyModels.batch(c, 4, 7, 6);
+        int[] positions = TinyModels.allPositions(tb);
+        try (NDManager root = NDManager.newBaseManager();
+             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 12), root)) {
+            model.setDispatch(SmoeModel.Dispatch.SPARSE);
+            model.setDispatchCosts(blockSeconds, 3e10);
+            float[][] sparse = loraGradients(model, root, lora, tb, positions, k);
+            model.setDispatch(SmoeModel.Dispatch.DENSE);
+            float[][] dense = loraGradients(model, root, lora, tb, positions, k);
+            double maxAbs = 0;
+            for (int i = 0; i < dense.length; i++) {
+                for (int j = 0; j < dense[i].length; j++) {
+                    maxAbs = Math.max(maxAbs, Math.abs(dense[i][j]));
+                    assertEquals(dense[i][j], sparse[i][j], 1e-4 + 1e-3 * Math.abs(dense[i][j]),
+                            "gradient " + i + "[" + j + "]");
+                }
+            }
+            assertTrue(maxAbs > 1e-3, "gradients should not be trivially zero: " + maxAbs);
+        }
+    }
+
+    private static float[][] loraGradients(SmoeModel model, NDManager root, LoraState lora, TokenBatch tb,
+                                           int[] positions, int k) {
+        try (NDManager session = root.newSubManager()) {
+            ExpertLora l = ExpertLora.from(lora, session, true);
+            float[] weights = new float[positions.length * model.config().vocabSize()];
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(9);
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = (float) rng.nextDouble(-1, 1);
+            }
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.forward(session, tb, positions, new Routing(k, RescalerMode.NONE, null), l,
+                        null);
+                gc.backward(logits.mul(EngineArrays.of(session, weights, logits.getShape())).sum());
+            }
+            int layers = model.config().numHiddenLayers();
+            float[][] out = new float[2 * layers * LoraTarget.values().length][];
+            int i = 0;
+            for (int layer = 0; layer < layers; layer++) {
+                for (LoraTarget t : LoraTarget.values()) {
+                    out[i++] = l.a(layer, t).getGradient().toFloatArray();
+                    out[i++] = l.b(layer, t).getGradient().toFloatArray();
+                }
+            }
+            return out;
         }
     }
 
