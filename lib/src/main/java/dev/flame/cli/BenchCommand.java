@@ -1,12 +1,10 @@
 package dev.flame.cli;
 
 import dev.flame.model.Devices;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
@@ -21,7 +19,9 @@ import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
 import dev.flame.rescale.RescalerMode;
+import dev.flame.fed.ClientThreads;
 import dev.flame.train.AdamW;
+import dev.flame.train.GradientScope;
 import dev.flame.train.Losses;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
 
 /**
  * {@code ./flame bench}: training throughput of the default model per budget tier, in one table: time and tokens per
@@ -119,6 +120,10 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("ceiling: %dx%d float32 matrix product on DJL, mean of %d: %.2f ms = %.1f GFLOP/s%n",
                     matmulSize, matmulSize, matmulReps, 1000 * mmSeconds, ceiling / 1e9);
             table(model, exp, tb, pb, warmup, steps, ceiling);
+            int[] parallel = c.parallelism(Runtime.getRuntime().availableProcessors());
+            if (parallel[0] > 1) {
+                parallelTable(model, exp, tb, pb, warmup, steps, ceiling, parallel[0], parallel[1]);
+            }
             if (ratioBatch > 0 && ratioBatch != pb.batch()) {
                 List<Example> big = new ArrayList<>(data.subList(0, Math.min(ratioBatch, data.size())));
                 PackedBatch bigPb = Batches.pack(big, 0);
@@ -164,6 +169,26 @@ public final class BenchCommand implements Callable<Integer> {
         double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
         System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%% "
                 + "(batch %d)%n", measured, analytic, 100 * (measured / analytic - 1), pb.batch());
+    }
+
+    /**
+     * The machine's training throughput when clients train at the same time, as {@code ./flame demo} trains them:
+     * {@code workers} clients, each on its own thread with {@code threads} PyTorch threads, each on the batch.
+     */
+    private void parallelTable(SmoeModel model, Experiment exp, TokenBatch tb, PackedBatch pb, int warm, int timed,
+                               double ceiling, int workers, int threads) {
+        FlopsModel flops = exp.flops();
+        System.out.printf("%n%d clients training at the same time, %d PyTorch thread%s each (what the federation does "
+                + "on this machine: client_threads = 0); per step of the whole machine%n", workers, threads,
+                threads == 1 ? "" : "s");
+        System.out.printf("%4s %10s %10s %9s %10s %18s%n", "k", "ms/step", "tokens/s", "GFLOP/s", "% ceiling",
+                "ms/step per client");
+        for (int k : new int[] {8, 4, 2, 1}) {
+            double sec = parallelTime(model, exp.runner().state().lora(), k, tb, pb, warm, timed, workers, threads);
+            double achieved = flops.training(k, tb.realTokens(), pb.seqLen()) / sec;
+            System.out.printf("%4d %10.2f %10.0f %9.2f %9.1f%% %18.2f%n", k, 1000 * sec, tb.realTokens() / sec,
+                    achieved / 1e9, 100 * achieved / ceiling, 1000 * sec * workers);
+        }
     }
 
     private static void positive(String option, int value) {
@@ -231,8 +256,34 @@ public final class BenchCommand implements Callable<Integer> {
         throw new java.io.IOException("no VmRSS in /proc/self/status");
     }
 
+    /** Mean seconds of one training step at top-k, on the calling thread. */
     private static double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
                                int steps) {
+        return train(model, init, k, tb, pb, warmup, steps, null) / steps;
+    }
+
+    /**
+     * Seconds per step of the whole machine when {@code workers} clients train at the same time, each on its own
+     * thread with {@code threads} PyTorch threads and its own LoRA and optimizer, as the federation trains them:
+     * the slowest worker's time for its timed steps (they start together after their warm-up) over all workers'
+     * steps.
+     */
+    private static double parallelTime(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb,
+                                       int warmup, int steps, int workers, int threads) {
+        CyclicBarrier start = new CyclicBarrier(workers);
+        double[] seconds = new double[workers];
+        List<Runnable> tasks = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            int i = w;
+            tasks.add(() -> seconds[i] = train(model, init, k, tb, pb, warmup, steps, start));
+        }
+        ClientThreads.run(tasks, workers, threads);
+        return java.util.Arrays.stream(seconds).max().orElseThrow() / ((double) steps * workers);
+    }
+
+    /** Seconds of {@code steps} timed training steps after {@code warmup} untimed ones (and the barrier, if any). */
+    private static double train(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
+                                int steps, CyclicBarrier barrier) {
         try (NDManager session = Devices.newManager()) {
             ExpertLora lora = ExpertLora.from(init, session, true);
             NDArray scale = session.ones(new ai.djl.ndarray.types.Shape(model.config().numHiddenLayers()));
@@ -246,17 +297,32 @@ public final class BenchCommand implements Callable<Integer> {
             long start = 0;
             for (int s = 0; s < warmup + steps; s++) {
                 if (s == warmup) {
+                    await(barrier);
                     start = System.nanoTime();
                 }
                 try (NDManager step = session.newSubManager()) {
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    try (GradientScope g = new GradientScope()) {
                         NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, null);
-                        gc.backward(Losses.crossEntropy(step, logits, pb.lossTargets()));
+                        g.backward(Losses.crossEntropy(step, logits, pb.lossTargets()));
                     }
                     opt.step(step);
                 }
             }
-            return (System.nanoTime() - start) / 1e9 / steps;
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        if (barrier == null) {
+            return;
+        }
+        try {
+            barrier.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.BrokenBarrierException e) {
+            throw new IllegalStateException("another bench worker failed", e);
         }
     }
 }

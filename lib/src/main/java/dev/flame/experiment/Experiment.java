@@ -144,6 +144,10 @@ public final class Experiment implements AutoCloseable {
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
                 new Evaluator(config.evalBatchSize(), data.tokenizer()), split.test(), config.tiers(), flops, comm, runSeed);
         runner.setFaultInjection(config.faultFraction());
+        int[] parallel = config.parallelism(Runtime.getRuntime().availableProcessors());
+        if (parallel[0] > 1) {
+            runner.setParallelism(parallel[0], parallel[1]);
+        }
     }
 
     /** Builds the federation with the configured method's strategy. */

@@ -65,7 +65,8 @@ public record ExperimentConfig(
         String tokenizer,
         double testFraction,
         int maxLength,
-        int maxRecords) {
+        int maxRecords,
+        int clientThreads) {
 
     /**
      * Partitioners known by name; {@code category} is {@code task} under the name instruction data uses (one category
@@ -86,7 +87,7 @@ public record ExperimentConfig(
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
                 "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
-                "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC, "auto", "", 0.1, 256, 0);
+                "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC, "auto", "", 0.1, 256, 0, 0);
     }
 
     /** Whether this config trains on the embedded synthetic tasks (else on the instruction file {@code dataset}). */
@@ -256,7 +257,22 @@ public record ExperimentConfig(
                 "a fraction in (0, 1) of each category held out for evaluation");
         require(maxLength >= 2, "max_length", maxLength, "an integer >= 2 (tokens of prompt plus answer)");
         require(maxRecords >= 0, "max_records", maxRecords, "an integer >= 0 (0 = every usable record)");
+        require(clientThreads >= 0, "client_threads", clientThreads,
+                "an integer >= 0: clients trained at the same time (0 = one per CPU core on the CPU, 1 on a GPU)");
         return this;
+    }
+
+    /**
+     * Clients trained at the same time and PyTorch threads for each: {@code client_threads}, or for 0 one client per
+     * CPU core (at most the clients sampled per round) with the cores shared out, and one client on a GPU.
+     *
+     * @return {clients at once, threads per client}
+     */
+    public int[] parallelism(int cores) {
+        int perRound = Math.max(1, (int) Math.round(participation * clients));
+        int workers = clientThreads > 0 ? clientThreads : "gpu".equals(device) ? 1 : Math.min(cores, perRound);
+        workers = Math.max(1, Math.min(workers, perRound));
+        return new int[] {workers, Math.max(1, cores / workers)};
     }
 
     /** The rescaler mode named by {@code rescaler}. */

@@ -43,6 +43,8 @@ public final class RoundRunner {
     private GlobalState state;
     private int round;
     private double faultFraction;
+    private int parallelClients = 1;
+    private int threadsPerClient = 1;
     /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
     private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
@@ -170,6 +172,51 @@ public final class RoundRunner {
         }, mode, test);
     }
 
+    /**
+     * How many clients train at the same time, each on its own thread with {@code threadsPerClient} PyTorch threads
+     * (default 1 client: training runs on the calling thread with the engine's threads as they are). Results do not
+     * depend on the order in which concurrent clients finish: every client has its own random source, the server
+     * handles the updates in sampling order, and listeners are called one at a time ({@code onClientStep} may come
+     * from a worker thread, {@code onClientDone} comes in sampling order from the calling thread). They can differ
+     * in float rounding from a run with other thread settings, because the engine's sums split differently.
+     */
+    public void setParallelism(int clients, int threadsPerClient) {
+        if (clients < 1 || threadsPerClient < 1) {
+            throw new IllegalArgumentException("parallel clients = " + clients + ", threads per client = "
+                    + threadsPerClient + ": both must be >= 1");
+        }
+        this.parallelClients = clients;
+        this.threadsPerClient = threadsPerClient;
+    }
+
+    /** Clients trained at the same time (see {@link #setParallelism}). */
+    public int parallelClients() {
+        return parallelClients;
+    }
+
+    /** A sampled client's round before and after local training. */
+    private static final class Job {
+        final int id;
+        final Client client;
+        final TierBudget budget;
+        final SplittableRandom rng;
+        final CommModel.Bytes bytes;
+        final int fault;
+        LoraState dispatched;
+        Client.Local local;
+        RuntimeException error;
+        double seconds;
+
+        Job(int id, Client client, TierBudget budget, SplittableRandom rng, CommModel.Bytes bytes, int fault) {
+            this.id = id;
+            this.client = client;
+            this.budget = budget;
+            this.rng = rng;
+            this.bytes = bytes;
+            this.fault = fault;
+        }
+    }
+
     /** Runs one round and returns its report. */
     public RoundReport nextRound() {
         int r = round + 1;
@@ -180,34 +227,49 @@ public final class RoundRunner {
         List<ClientReport> reports = new ArrayList<>();
         int roundRanks = sampled.stream().mapToInt(id -> Math.min(budgets.of(clients.get(id).k()).rank(),
                 lowered.getOrDefault(id, Integer.MAX_VALUE))).sum();
+        List<Job> jobs = new ArrayList<>();
         for (int id : sampled) {
             Client c = clients.get(id);
             TierBudget tb = budgets.of(c.k());
             TierBudget b = lowered.containsKey(id) && lowered.get(id) < tb.rank()
                     ? new TierBudget(tb.k(), lowered.get(id)) : tb;
-            long t0 = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
             CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0)
                     : strategy.clientBytes(comm, b.rank(), roundRanks);
-            ClientReport report;
+            Job job = new Job(id, c, b, rng, bytes, injectedFault(r, id));
             try {
-                int fault = injectedFault(r, id);
-                if (fault == 1) {
+                if (job.fault == 1) {
                     throw new IllegalStateException("injected fault (fault_fraction " + faultFraction + ")");
                 }
-                LoraState dispatched = strategy.dispatch(state, b.rank(), rng);
-                Client.Local local = c.train(model, dispatched, Client.rescalerOf(state, b.k()), b.k(), mode, options,
-                        rng, (step, total, loss) -> listeners.forEach(l -> l.onClientStep(r, id, step, total, loss)));
+                job.dispatched = strategy.dispatch(state, b.rank(), rng);
+            } catch (RuntimeException e) {
+                job.error = e;
+            }
+            jobs.add(job);
+        }
+        trainAll(r, jobs);
+        for (Job job : jobs) {
+            int id = job.id;
+            Client c = job.client;
+            TierBudget b = job.budget;
+            CommModel.Bytes bytes = job.bytes;
+            long t0 = System.nanoTime();
+            ClientReport report;
+            try {
+                if (job.error != null) {
+                    throw job.error;
+                }
+                Client.Local local = job.local;
                 ClientUpdate u = local.update();
                 LoraState sent = strategy.afterLocalTraining(u.lora());
                 if (sent != u.lora()) {
                     u = new ClientUpdate(u.clientId(), u.k(), sent, u.rescaler(), u.activationCounts(),
                             u.routedTokens(), u.localSteps(), u.numExamples());
                 }
-                if (fault == 2) {
+                if (job.fault == 2) {
                     u.lora().a(0, u.lora().targets().get(0))[0] = Float.NaN;
                 }
-                double secs = (System.nanoTime() - t0) / 1e9;
+                double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
                 double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
                 report = new ClientReport(id, c.k(), u.lora().rank(), c.size(), local.result().meanLoss(),
@@ -220,7 +282,7 @@ public final class RoundRunner {
                     }
                 }
             } catch (RuntimeException e) {
-                double secs = (System.nanoTime() - t0) / 1e9;
+                double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
                 report = new ClientReport(id, c.k(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
                         bytes.down(), 0, secs, "local training failed: " + e);
             }
@@ -241,6 +303,36 @@ public final class RoundRunner {
         history.add(report);
         listeners.forEach(l -> l.onRoundEnd(report));
         return report;
+    }
+
+    /** Local training of every job that has no error yet: on this thread, or on the worker threads. */
+    private void trainAll(int r, List<Job> jobs) {
+        Object listenerLock = new Object();
+        List<Runnable> tasks = new ArrayList<>();
+        for (Job job : jobs) {
+            if (job.error != null) {
+                continue;
+            }
+            tasks.add(() -> {
+                long t0 = System.nanoTime();
+                try {
+                    job.local = job.client.train(model, job.dispatched, Client.rescalerOf(state, job.budget.k()),
+                            job.budget.k(), mode, options, job.rng, (step, total, loss) -> {
+                                synchronized (listenerLock) {
+                                    listeners.forEach(l -> l.onClientStep(r, job.id, step, total, loss));
+                                }
+                            });
+                } catch (RuntimeException e) {
+                    job.error = e;
+                }
+                job.seconds = (System.nanoTime() - t0) / 1e9;
+            });
+        }
+        if (parallelClients == 1 || tasks.size() <= 1) {
+            tasks.forEach(Runnable::run);
+            return;
+        }
+        ClientThreads.run(tasks, parallelClients, threadsPerClient);
     }
 
     /** Runs n more rounds. */

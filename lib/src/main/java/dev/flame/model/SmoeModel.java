@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
@@ -555,13 +557,12 @@ public final class SmoeModel implements AutoCloseable {
             return rescale(step, li, dense, routing, perTokenScale);
         }
         NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
-        ExpertWeights w = expertWeights(step, li, layer, lora);
         List<NDArray> outs = new ArrayList<>();
         for (RoutingPlan.Group group : plan.blocks(blockCostRows())) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            outs.add(experts(step, w, sel, xg).reshape(e * group.capacity(), d));
+            outs.add(experts(expertWeights(step, li, layer, lora, sel), xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
         NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
@@ -642,7 +643,7 @@ public final class SmoeModel implements AutoCloseable {
         if (config.normTopkProb()) {
             gates = gates.div(gates.sum(new int[] {-1}, true));
         }
-        ExpertWeights w = expertWeights(step, li, layer, lora);
+        ExpertWeights w = expertWeights(step, li, layer, lora, null);
         NDArray g = u.matMul(sideBySide(w.gate(), d, experts * im));
         NDArray up = u.matMul(sideBySide(w.up(), d, experts * im));
         NDArray h = Activation.sigmoid(g).mul(g).mul(up).reshape(n, experts, im).mul(gates.reshape(n, experts, 1));
@@ -673,55 +674,66 @@ public final class SmoeModel implements AutoCloseable {
         return true;
     }
 
-    /** The stacked expert weights of one layer with their LoRA merged in: gate, up [N, d, I], down [N, I, d]. */
+    /** Stacked expert weights of a block with their LoRA merged in: gate, up [E, d, I], down [E, I, d]. */
     private record ExpertWeights(NDArray gate, NDArray up, NDArray down) {
     }
 
     /**
-     * The layer's expert weights with the LoRA folded in for this pass, for every expert at once:
+     * The expert weights of one block with the LoRA folded in for this pass, for the block's experts at once:
      * <pre>
-     *   W_eff_j^T = W_j^T + (alpha/r) A_j^T B_j^T        [N, d_in, d_out]
+     *   W_eff_j^T = W_j^T + (alpha/r) A_j^T B_j^T        [E, d_in, d_out]
      * </pre>
      * Then {@code x W_eff_j^T = x W_j^T + (alpha/r) (x A_j^T) B_j^T}: the same function as running the low-rank path
      * beside the frozen product, but one batched product per projection instead of three, and no rank-r products
-     * over the tokens, which are memory-bound on a CPU. Gradients reach A and B through the merge.
+     * over the tokens, which are memory-bound on a CPU. Gradients reach A and B through the merge. The block's
+     * experts are gathered from the stacked base weights and from the (small) A and B, not from merged weights of
+     * every expert, so the backward pass scatters into tensors of LoRA size only.
+     *
+     * @param sel the block's expert ids, or null for every expert in order
      */
-    private ExpertWeights expertWeights(NDManager step, int li, Layer layer, ExpertLora lora) {
-        return new ExpertWeights(merged(step, layer.gateT, lora, li, LoraTarget.GATE),
-                merged(step, layer.upT, lora, li, LoraTarget.UP),
-                merged(step, layer.downT, lora, li, LoraTarget.DOWN));
+    private ExpertWeights expertWeights(NDManager step, int li, Layer layer, ExpertLora lora, NDArray sel) {
+        return new ExpertWeights(merged(step, layer.gateT, lora, li, LoraTarget.GATE, sel),
+                merged(step, layer.upT, lora, li, LoraTarget.UP, sel),
+                merged(step, layer.downT, lora, li, LoraTarget.DOWN, sel));
     }
 
-    private static NDArray merged(NDManager step, NDArray stackedT, ExpertLora lora, int li, LoraTarget t) {
+    private static NDArray merged(NDManager step, NDArray stackedT, ExpertLora lora, int li, LoraTarget t,
+                                  NDArray sel) {
+        NDArray base = pick(step, stackedT, sel);
         if (lora == null || !lora.has(t)) {
-            return stackedT;
+            return base;
         }
-        NDArray a = lora.a(li, t); // [N, r, d_in]
-        NDArray b = lora.b(li, t); // [N, d_out, r]
-        // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
+        NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
+        NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
+        // the scaling multiplies B [E, d_out, r], the smallest operand; it is an engine-owned tensor because
         // autograd keeps it for the backward pass (see EngineArrays.scalar)
         NDArray scaling = EngineArrays.scalar(step, lora.scaling());
-        NDArray delta = a.transpose(0, 2, 1).matMul(b.mul(scaling).transpose(0, 2, 1)); // [N, d_in, d_out]
-        return own(step, stackedT.add(delta));
+        NDArray delta = bmm(a.transpose(0, 2, 1), b.mul(scaling).transpose(0, 2, 1)); // [E, d_in, d_out]
+        return own(step, base.add(delta));
     }
 
     /**
-     * A group of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), with the
-     * layer's LoRA-merged weights.
-     *
-     * @param sel expert ids of the group, or null when the group is every expert in order
+     * A block of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), with the
+     * block's LoRA-merged weights.
      */
-    private static NDArray experts(NDManager step, ExpertWeights w, NDArray sel, NDArray x) {
-        NDArray g = x.matMul(pick(step, w.gate(), sel));
-        NDArray up = x.matMul(pick(step, w.up(), sel));
+    private static NDArray experts(ExpertWeights w, NDArray x) {
+        NDArray g = bmm(x, w.gate());
+        NDArray up = bmm(x, w.up());
         NDArray h = Activation.sigmoid(g).mul(g).mul(up);
-        return h.matMul(pick(step, w.down(), sel));
+        return bmm(h, w.down());
     }
 
     /**
-     * The group's experts out of stacked weights [N, ...] -> [E, ...], gathered by the engine-owned index array
-     * {@code sel} (autograd keeps it for the backward pass, which scatter-adds into one gradient of the stacked
-     * shape).
+     * The batched product [E, m, k] x [E, k, n] as the engine's bmm: one operation and one backward node, where the
+     * general {@code matMul} adds broadcasting views (and copies of transposed operands) around it.
+     */
+    private static NDArray bmm(NDArray a, NDArray b) {
+        return JniUtils.bmm((PtNDArray) a, (PtNDArray) b);
+    }
+
+    /**
+     * The block's experts out of stacked weights [N, ...] -> [E, ...], gathered by the engine-owned index array
+     * {@code sel} (autograd keeps it for the backward pass, which scatter-adds into a gradient of the stacked shape).
      */
     private static NDArray pick(NDManager step, NDArray stacked, NDArray sel) {
         if (sel == null) {

@@ -1,10 +1,8 @@
 package dev.flame.train;
 
 import dev.flame.model.Devices;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
@@ -150,10 +148,10 @@ public final class LocalTrainer {
         ActivationCounts local = new ActivationCounts(counts.layers(), counts.experts());
         try (NDManager step = session.newSubManager()) {
             NDArray loss;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (GradientScope g = new GradientScope()) {
                 NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, local);
                 loss = Losses.crossEntropy(step, logits, pb.lossTargets());
-                gc.backward(loss);
+                g.backward(loss);
             }
             double v = loss.getFloat();
             if (Double.isFinite(v) && !opt.gradientsFinite(step)) {

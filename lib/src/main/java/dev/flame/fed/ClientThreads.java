@@ -1,0 +1,60 @@
+package dev.flame.fed;
+
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs local-training tasks on a few worker threads, each limited to a given number of PyTorch threads, so that
+ * clients train at the same time. On a small CPU the engine's operations on this model are too small to keep two
+ * threads busy inside one operation (a step spends much of its time in short element-wise operations and per-call
+ * overhead); two clients on one thread each keep both cores busy.
+ */
+public final class ClientThreads {
+    private ClientThreads() {
+    }
+
+    /**
+     * Runs every task and returns when all are done; an {@link Error} thrown by a task is rethrown (tasks report
+     * their own exceptions).
+     */
+    public static void run(List<Runnable> tasks, int workers, int threadsPerWorker) {
+        int callerThreads = JniUtils.getNumThreads();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(workers, tasks.size()), r -> {
+            Thread t = new Thread(r, "flame-client");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (Runnable task : tasks) {
+                futures.add(pool.submit(() -> {
+                    JniUtils.setNumThreads(threadsPerWorker); // per thread for the engine's OpenMP and MKL
+                    task.run();
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException("client training task failed", e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while clients were training", e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            // the engine also keeps the last count as the default of threads it has not seen yet: put it back
+            JniUtils.setNumThreads(callerThreads);
+        }
+    }
+}
