@@ -130,6 +130,13 @@ argv=("$JAVA"
   -jar "$KERNEL_JAR"
   "{connection_file}")
 
+# The native allocator of ./flame (scripts/allocator.sh), as kernel environment variables.
+# shellcheck source=allocator.sh
+source "$ROOT/scripts/allocator.sh"
+flame_allocator
+ALLOC_ENV="$(printf '%s\n' "${FLAME_ALLOC_ENV[@]}")"
+export ALLOC_ENV
+
 mkdir -p -- "$SPEC_DIR"
 # Written with Python's json module so that any path is escaped correctly; replaced atomically, only when it changed.
 DJL_CACHE="${DJL_CACHE_DIR:-$HOME/.djl.ai}" \
@@ -151,6 +158,7 @@ spec = {
         "RJK_INIT_SCRIPT": "",
         "RJK_TIMEOUT_MILLIS": "-1",
         "RJK_MIMA_CACHE": os.environ["MIMA"],
+        **dict(line.split("=", 1) for line in os.environ["ALLOC_ENV"].splitlines() if line),
     },
     "metadata": {"generated_by": "scripts/notebook-setup.sh"},
 }
