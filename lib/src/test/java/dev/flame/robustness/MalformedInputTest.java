@@ -128,6 +128,8 @@ class MalformedInputTest {
                 Arguments.of("test fraction 1", "{\"test_fraction\": 1.0}", List.of("test_fraction", "1.0", "(0, 1)")),
                 Arguments.of("max length 1", "{\"max_length\": 1}", List.of("max_length", "1", ">= 2")),
                 Arguments.of("negative max records", "{\"max_records\": -5}", List.of("max_records", "-5", ">= 0")),
+                Arguments.of("negative client threads", "{\"client_threads\": -1}",
+                        List.of("client_threads", "-1", ">= 0")),
                 Arguments.of("unknown partition", "{\"partition\": \"topic\"}", List.of("partition", "topic",
                         "category")));
     }
