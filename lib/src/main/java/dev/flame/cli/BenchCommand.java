@@ -217,11 +217,25 @@ public final class BenchCommand implements Callable<Integer> {
     private static void demoRound() throws Exception {
         ExperimentConfig d = ExperimentConfig.defaults();
         try (Experiment exp = Experiment.create(d)) {
+            long[] marks = new long[2];
+            exp.runner().addListener(new dev.flame.fed.RoundListener() {
+                @Override
+                public void onAggregated(int round, dev.flame.fed.GlobalState state) {
+                    marks[0] = System.nanoTime();
+                }
+
+                @Override
+                public void onEvaluated(int round, dev.flame.eval.EvalReport eval) {
+                    marks[1] = System.nanoTime();
+                }
+            });
             long start = System.nanoTime();
             RoundReport r = exp.runner().nextRound();
             double wall = (System.nanoTime() - start) / 1e9;
-            double training = r.clients().stream().mapToDouble(ClientReport::seconds).sum();
-            System.out.printf("demo round: %.1f s, of which local training %.1f s%n", wall, training);
+            double clientSeconds = r.clients().stream().mapToDouble(ClientReport::seconds).sum();
+            System.out.printf("demo round: %.2f s: local training and aggregation %.2f s (%d clients, %d at a time, "
+                    + "%.2f client-seconds), evaluation %.2f s%n", wall, (marks[0] - start) / 1e9, r.clients().size(),
+                    exp.runner().parallelClients(), clientSeconds, (marks[1] - marks[0]) / 1e9);
             System.out.printf("  (round 1 of the defaults: %d clients x %d steps of batch %d, aggregation, evaluation "
                     + "of %d tiers on %d examples)%n", d.clients(), d.localSteps(), d.batchSize(), d.tiers().size(),
                     exp.split().test().size());

@@ -7,6 +7,7 @@ import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
 import dev.flame.data.Tokenizer;
+import dev.flame.fed.ClientThreads;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.EngineArrays;
@@ -37,6 +38,8 @@ import java.util.function.IntFunction;
 public final class Evaluator {
     private final int batchSize;
     private final Tokenizer tokenizer;
+    private int workers = 1;
+    private int threadsPerWorker = 1;
 
     /** Exact match and loss only. */
     public Evaluator(int batchSize) {
@@ -54,6 +57,21 @@ public final class Evaluator {
         }
         this.batchSize = batchSize;
         this.tokenizer = tokenizer;
+    }
+
+    /**
+     * Evaluates up to {@code workers} tiers at the same time, each on its own thread with {@code threadsPerWorker}
+     * PyTorch threads (default: one tier at a time on the calling thread). The report does not depend on the order
+     * in which tiers finish; numbers can differ in float rounding from other thread settings.
+     */
+    public Evaluator parallel(int workers, int threadsPerWorker) {
+        if (workers < 1 || threadsPerWorker < 1) {
+            throw new IllegalArgumentException("evaluation workers = " + workers + ", threads per worker = "
+                    + threadsPerWorker + ": both must be >= 1");
+        }
+        this.workers = workers;
+        this.threadsPerWorker = threadsPerWorker;
+        return this;
     }
 
     /**
@@ -97,17 +115,35 @@ public final class Evaluator {
         Map<Integer, Double> rouge = new LinkedHashMap<>();
         try (NDManager session = Devices.newManager()) {
             Map<LoraState, ExpertLora> uploaded = new IdentityHashMap<>();
-            for (int tier : tiers) {
-                Setting st = settings.apply(tier);
+            TierResult[] results = new TierResult[tiers.size()];
+            List<Runnable> tasks = new ArrayList<>();
+            for (int i = 0; i < tiers.size(); i++) {
+                Setting st = settings.apply(tiers.get(i));
                 ExpertLora l = st.lora() == null ? null
                         : uploaded.computeIfAbsent(st.lora(), x -> ExpertLora.from(x, session, false));
                 NDArray scale = st.rescaler() == null ? null : EngineArrays.of(session, st.rescaler());
-                TierResult tr = evaluateTier(model, l, new Routing(st.k(), mode, scale), test, session);
-                acc.put(tier, tr.accuracy());
-                taskAcc.put(tier, tr.taskAccuracy());
-                loss.put(tier, tr.loss());
+                int at = i;
+                tasks.add(() -> {
+                    try (NDManager tierSession = session.newSubManager()) {
+                        results[at] = evaluateTier(model, l, new Routing(st.k(), mode, scale), test, tierSession);
+                    }
+                });
+            }
+            if (workers > 1 && tasks.size() > 1) {
+                ClientThreads.run(tasks, workers, threadsPerWorker);
+            } else {
+                tasks.forEach(Runnable::run);
+            }
+            for (int i = 0; i < tiers.size(); i++) {
+                TierResult tr = results[i];
+                if (tr == null) {
+                    throw new IllegalStateException("tier " + tiers.get(i) + " was not evaluated");
+                }
+                acc.put(tiers.get(i), tr.accuracy());
+                taskAcc.put(tiers.get(i), tr.taskAccuracy());
+                loss.put(tiers.get(i), tr.loss());
                 if (tokenizer != null) {
-                    rouge.put(tier, tr.rougeL());
+                    rouge.put(tiers.get(i), tr.rougeL());
                 }
             }
         }
@@ -167,7 +203,9 @@ public final class Evaluator {
         }
         int[] kept = Arrays.stream(ids, 0, n).filter(id -> id >= 0 && id < tokenizer.vocabSize()).toArray();
         try {
-            return tokenizer.decode(kept);
+            synchronized (tokenizer) { // tiers may be evaluated on several threads
+                return tokenizer.decode(kept);
+            }
         } catch (IllegalArgumentException e) {
             StringBuilder sb = new StringBuilder();
             for (int id : kept) {

@@ -142,12 +142,18 @@ public final class Experiment implements AutoCloseable {
         double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
         this.runner = new RoundRunner(model, clients, initial, s, budgets,
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
-                new Evaluator(config.evalBatchSize(), data.tokenizer()), split.test(), config.tiers(), flops, comm, runSeed);
+                evaluator(config, data), split.test(), config.tiers(), flops, comm, runSeed);
         runner.setFaultInjection(config.faultFraction());
         int[] parallel = config.parallelism(Runtime.getRuntime().availableProcessors());
         if (parallel[0] > 1) {
             runner.setParallelism(parallel[0], parallel[1]);
         }
+    }
+
+    /** The evaluator of the config: its batch size, the data's tokenizer, tiers evaluated as clients train. */
+    private static Evaluator evaluator(ExperimentConfig config, ExperimentData data) {
+        int[] parallel = config.parallelism(Runtime.getRuntime().availableProcessors());
+        return new Evaluator(config.evalBatchSize(), data.tokenizer()).parallel(parallel[0], parallel[1]);
     }
 
     /** Builds the federation with the configured method's strategy. */
