@@ -16,11 +16,11 @@ import dev.flame.model.io.Tensor;
 import dev.flame.rescale.RescalerMode;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An OLMoE-style sparse mixture-of-experts causal language model on DJL (PyTorch engine), with frozen base weights and
@@ -46,8 +46,8 @@ public final class SmoeModel implements AutoCloseable {
     private final Layer[] layers;
     private final NDArray finalNorm;
     private final NDArray lmHeadT;
-    private final Map<Integer, NDArray[]> ropeCache = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<Integer, NDArray> maskCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, NDArray[]> ropeCache = new ConcurrentHashMap<>();
+    private final Map<Integer, NDArray> maskCache = new ConcurrentHashMap<>();
     private double blockSeconds = 1e-3;
     private double flopsPerSecond = 3e10;
     private Dispatch dispatch = Dispatch.SPARSE;
@@ -565,7 +565,8 @@ public final class SmoeModel implements AutoCloseable {
             outs.add(experts(expertWeights(step, li, layer, lora, sel), xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
-        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
+        // sum_s gate[t, s] * y[t, s, :] for every token t, as one batched product [n, 1, k] x [n, k, d]
+        NDArray moe = bmm(gates.reshape(n, 1, k), y.reshape(n, k, d)).reshape(n, d);
         return rescale(step, li, moe, routing, perTokenScale);
     }
 
