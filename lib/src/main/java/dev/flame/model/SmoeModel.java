@@ -462,12 +462,14 @@ public final class SmoeModel implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDArray q = rmsNorm(xn.matMul(layer.qT), layer.qNorm).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
-        NDArray k = rmsNorm(xn.matMul(layer.kT), layer.kNorm).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
-        NDArray v = xn.matMul(layer.vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
         NDArray[] rope = rope(t);
-        q = applyRope(q, rope[0], rope[1], rope[2]);
-        k = applyRope(k, rope[0], rope[1], rope[2]);
+        // rotary embeddings on the [b*t, heads*hd] projections, before the heads are moved to the front, so that
+        // rotate_half is one 2-D product
+        NDArray q = applyRope(rmsNorm(xn.matMul(layer.qT), layer.qNorm), b, t, heads, rope)
+                .transpose(0, 2, 1, 3);
+        NDArray k = applyRope(rmsNorm(xn.matMul(layer.kT), layer.kNorm), b, t, kvHeads, rope)
+                .transpose(0, 2, 1, 3);
+        NDArray v = xn.matMul(layer.vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
         if (kvHeads < heads) {
             int rep = heads / kvHeads;
             k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
@@ -483,12 +485,17 @@ public final class SmoeModel implements AutoCloseable {
     /**
      * Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1], written as the product
      * x R with the signed permutation R (exact in float: every output is one input times +-1).
+     *
+     * @param x projections [b*t, heads*hd]
+     * @return [b, t, heads, hd]
      */
-    private static NDArray applyRope(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
-        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
+    private NDArray applyRope(NDArray x, int b, int t, int heads, NDArray[] rope) {
+        int hd = config.headDim();
+        NDArray rotated = x.reshape((long) b * t * heads, hd).matMul(rope[2]).reshape(b, t, heads, hd);
+        return x.reshape(b, t, heads, hd).mul(rope[0]).add(rotated.mul(rope[1]));
     }
 
-    /** cos [t, hd], sin [t, hd] and R [hd, hd] with x R = rotate_half(x), cached per sequence length. */
+    /** cos [t, 1, hd], sin [t, 1, hd] and R [hd, hd] with x R = rotate_half(x), cached per sequence length. */
     private NDArray[] rope(int t) {
         return ropeCache.computeIfAbsent(t, len -> {
             int hd = config.headDim();
@@ -509,8 +516,8 @@ public final class SmoeModel implements AutoCloseable {
                 r[(j + hd / 2) * hd + j] = -1f; // out[j] = -x[j + hd/2]
                 r[j * hd + j + hd / 2] = 1f;    // out[j + hd/2] = x[j]
             }
-            return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, hd)),
-                    EngineArrays.of(manager, sin, new Shape(len, hd)), EngineArrays.of(manager, r, new Shape(hd, hd))};
+            return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, 1, hd)),
+                    EngineArrays.of(manager, sin, new Shape(len, 1, hd)), EngineArrays.of(manager, r, new Shape(hd, hd))};
         });
     }
 
@@ -565,8 +572,7 @@ public final class SmoeModel implements AutoCloseable {
             outs.add(experts(expertWeights(step, li, layer, lora, sel), xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
-        // sum_s gate[t, s] * y[t, s, :] for every token t, as one batched product [n, 1, k] x [n, k, d]
-        NDArray moe = bmm(gates.reshape(n, 1, k), y.reshape(n, k, d)).reshape(n, d);
+        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
         return rescale(step, li, moe, routing, perTokenScale);
     }
 
