@@ -35,16 +35,18 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 
 /**
- * {@code ./flame bench}: training throughput of the default model per budget tier, in one table: time and tokens per
- * step, the time ratio against the analytic FLOPs ratio, and the achieved FLOP/s (analytic training FLOPs of
+ * {@code ./flame bench}: training throughput of the default model per budget tier: time and tokens per step of one
+ * client, the time ratio against the analytic FLOPs ratio, and the achieved FLOP/s (analytic training FLOPs of
  * {@link FlopsModel} over measured time) against the FLOP/s of a large float32 matrix product measured in the same
- * process with the same PyTorch threads, the machine's practical ceiling. Then the wall time of one round of the
- * default demo.
+ * process with the same PyTorch threads, the machine's practical ceiling; then the same for clients training at the
+ * same time (one per core, one PyTorch thread each), the machine's throughput as the federation uses it; then a larger
+ * batch; then the wall time of one round of the default demo.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure LoRA training throughput of the default model at k = 8, 4, 2, 1, compare the time "
-                + "ratio with the analytic FLOPs ratio and the achieved FLOP/s with a large matrix product, then time "
-                + "one round of the default demo.")
+        description = "Measure LoRA training throughput of the default model at k = 8, 4, 2, 1 (one client alone, "
+                + "then clients training at the same time as the federation does), compare the time ratio with the "
+                + "analytic FLOPs ratio and the achieved FLOP/s with a large matrix product, then time one round of "
+                + "the default demo.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per step (default: the demo's batch size)")
     Integer batch;
