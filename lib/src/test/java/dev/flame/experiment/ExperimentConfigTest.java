@@ -65,4 +65,25 @@ class ExperimentConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExperimentConfig.load(bad));
         assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
     }
+
+    /** client_threads 0: one client per core, at most the clients of a round, the cores shared out; 1 on a GPU. */
+    @ParameterizedTest
+    @CsvSource({
+            // client_threads, participation, device, cores -> clients at once, threads each
+            "0, 1.0, cpu, 2, 2, 1",
+            "0, 1.0, cpu, 16, 8, 2",
+            "0, 0.25, cpu, 16, 2, 8",
+            "0, 1.0, cpu, 1, 1, 1",
+            "1, 1.0, cpu, 2, 1, 2",
+            "3, 1.0, cpu, 2, 3, 1",
+            "20, 1.0, cpu, 4, 8, 1",
+            "0, 1.0, gpu, 16, 1, 16"})
+    void parallelismFollowsCoresAndClients(int clientThreads, double participation, String device, int cores,
+                                           int clients, int threads) {
+        ExperimentConfig c = ExperimentConfig.defaults().with("client_threads", clientThreads)
+                .with("participation", participation).with("device", device);
+        int[] p = c.parallelism(cores);
+        assertEquals(clients, p[0], "clients at once");
+        assertEquals(threads, p[1], "threads per client");
+    }
 }
