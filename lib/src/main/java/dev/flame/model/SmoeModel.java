@@ -564,12 +564,13 @@ public final class SmoeModel implements AutoCloseable {
             return rescale(step, li, dense, routing, perTokenScale);
         }
         NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
+        LayerLora ll = LayerLora.of(step, lora, li);
         List<NDArray> outs = new ArrayList<>();
         for (RoutingPlan.Group group : plan.blocks(blockCostRows())) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            outs.add(experts(expertWeights(step, li, layer, lora, sel), xg).reshape(e * group.capacity(), d));
+            outs.add(experts(expertWeights(step, layer, ll, sel), xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
         NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
@@ -650,7 +651,7 @@ public final class SmoeModel implements AutoCloseable {
         if (config.normTopkProb()) {
             gates = gates.div(gates.sum(new int[] {-1}, true));
         }
-        ExpertWeights w = expertWeights(step, li, layer, lora, null);
+        ExpertWeights w = expertWeights(step, layer, LayerLora.of(step, lora, li), null);
         NDArray g = u.matMul(sideBySide(w.gate(), d, experts * im));
         NDArray up = u.matMul(sideBySide(w.up(), d, experts * im));
         NDArray h = Activation.sigmoid(g).mul(g).mul(up).reshape(n, experts, im).mul(gates.reshape(n, experts, 1));
@@ -686,6 +687,32 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
+     * One layer's LoRA for this pass, per target, in the layout the merge multiplies: A^T [N, d_in, r] and
+     * (alpha/r) B^T [N, r, d_out] (null where the target has none). Made once per layer and pass, so that a block
+     * only gathers its experts' rows.
+     */
+    private record LayerLora(NDArray[] aT, NDArray[] bT) {
+        static LayerLora of(NDManager step, ExpertLora lora, int li) {
+            if (lora == null) {
+                return null;
+            }
+            LoraTarget[] targets = LoraTarget.values();
+            NDArray[] aT = new NDArray[targets.length];
+            NDArray[] bT = new NDArray[targets.length];
+            // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
+            // autograd keeps it for the backward pass (see EngineArrays.scalar)
+            NDArray scaling = EngineArrays.scalar(step, lora.scaling());
+            for (LoraTarget t : targets) {
+                if (lora.has(t)) {
+                    aT[t.ordinal()] = lora.a(li, t).transpose(0, 2, 1);
+                    bT[t.ordinal()] = lora.b(li, t).mul(scaling).transpose(0, 2, 1);
+                }
+            }
+            return new LayerLora(aT, bT);
+        }
+    }
+
+    /**
      * The expert weights of one block with the LoRA folded in for this pass, for the block's experts at once:
      * <pre>
      *   W_eff_j^T = W_j^T + (alpha/r) A_j^T B_j^T        [E, d_in, d_out]
@@ -696,27 +723,22 @@ public final class SmoeModel implements AutoCloseable {
      * experts are gathered from the stacked base weights and from the (small) A and B, not from merged weights of
      * every expert, so the backward pass scatters into tensors of LoRA size only.
      *
-     * @param sel the block's expert ids, or null for every expert in order
+     * @param lora the layer's LoRA, or null
+     * @param sel  the block's expert ids, or null for every expert in order
      */
-    private ExpertWeights expertWeights(NDManager step, int li, Layer layer, ExpertLora lora, NDArray sel) {
-        return new ExpertWeights(merged(step, layer.gateT, lora, li, LoraTarget.GATE, sel),
-                merged(step, layer.upT, lora, li, LoraTarget.UP, sel),
-                merged(step, layer.downT, lora, li, LoraTarget.DOWN, sel));
+    private static ExpertWeights expertWeights(NDManager step, Layer layer, LayerLora lora, NDArray sel) {
+        return new ExpertWeights(merged(step, layer.gateT, lora, LoraTarget.GATE, sel),
+                merged(step, layer.upT, lora, LoraTarget.UP, sel),
+                merged(step, layer.downT, lora, LoraTarget.DOWN, sel));
     }
 
-    private static NDArray merged(NDManager step, NDArray stackedT, ExpertLora lora, int li, LoraTarget t,
-                                  NDArray sel) {
+    private static NDArray merged(NDManager step, NDArray stackedT, LayerLora lora, LoraTarget t, NDArray sel) {
         NDArray base = pick(step, stackedT, sel);
-        if (lora == null || !lora.has(t)) {
+        if (lora == null || lora.aT()[t.ordinal()] == null) {
             return base;
         }
-        NDArray a = pick(step, lora.a(li, t), sel); // [E, r, d_in]
-        NDArray b = pick(step, lora.b(li, t), sel); // [E, d_out, r]
-        // the scaling multiplies B [E, d_out, r], the smallest operand; it is an engine-owned tensor because
-        // autograd keeps it for the backward pass (see EngineArrays.scalar)
-        NDArray scaling = EngineArrays.scalar(step, lora.scaling());
-        NDArray delta = bmm(a.transpose(0, 2, 1), b.mul(scaling).transpose(0, 2, 1)); // [E, d_in, d_out]
-        return own(step, base.add(delta));
+        NDArray delta = bmm(pick(step, lora.aT()[t.ordinal()], sel), pick(step, lora.bT()[t.ordinal()], sel));
+        return own(step, base.add(delta)); // [E, d_in, d_out]
     }
 
     /**
