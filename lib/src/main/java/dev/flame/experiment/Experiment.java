@@ -359,6 +359,9 @@ public final class Experiment implements AutoCloseable {
                 .append(config.localSteps() > 0 ? config.localSteps() + " local steps" : config.localEpochs()
                         + " local epochs").append(" of batch ").append(config.batchSize()).append(", lr ")
                 .append(config.learningRate()).append(", seed ").append(config.seed());
+        int at = runner.parallelClients();
+        sb.append(at == 1 ? ", one client at a time" : ", " + at + " clients at a time (client_threads = "
+                + config.clientThreads() + ")");
         return sb.toString();
     }
 
