@@ -20,6 +20,7 @@ import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.fed.ClientThreads;
+import dev.flame.fed.Parallelism;
 import dev.flame.train.AdamW;
 import dev.flame.train.GradientScope;
 import dev.flame.train.Losses;
@@ -122,9 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("ceiling: %dx%d float32 matrix product on DJL, mean of %d: %.2f ms = %.1f GFLOP/s%n",
                     matmulSize, matmulSize, matmulReps, 1000 * mmSeconds, ceiling / 1e9);
             table(model, exp, tb, pb, warmup, steps, ceiling);
-            int[] parallel = c.parallelism(Runtime.getRuntime().availableProcessors());
-            if (parallel[0] > 1) {
-                parallelTable(model, exp, tb, pb, warmup, steps, ceiling, parallel[0], parallel[1]);
+            Parallelism parallel = c.parallelism(Runtime.getRuntime().availableProcessors());
+            if (parallel.parallel()) {
+                parallelTable(model, exp, tb, pb, warmup, steps, ceiling, parallel);
             }
             if (ratioBatch > 0 && ratioBatch != pb.batch()) {
                 List<Example> big = new ArrayList<>(data.subList(0, Math.min(ratioBatch, data.size())));
@@ -178,8 +179,10 @@ public final class BenchCommand implements Callable<Integer> {
      * {@code workers} clients, each on its own thread with {@code threads} PyTorch threads, each on the batch.
      */
     private void parallelTable(SmoeModel model, Experiment exp, TokenBatch tb, PackedBatch pb, int warm, int timed,
-                               double ceiling, int workers, int threads) {
+                               double ceiling, Parallelism parallel) {
         FlopsModel flops = exp.flops();
+        int workers = parallel.workers();
+        int threads = parallel.threadsPerWorker();
         System.out.printf("%n%d clients training at the same time, %d PyTorch thread%s each (what the federation does "
                 + "on this machine: client_threads = 0); per step of the whole machine%n", workers, threads,
                 threads == 1 ? "" : "s");
@@ -237,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
             double clientSeconds = r.clients().stream().mapToDouble(ClientReport::seconds).sum();
             System.out.printf("demo round: %.2f s: local training and aggregation %.2f s (%d clients, %d at a time, "
                     + "%.2f client-seconds), evaluation %.2f s%n", wall, (marks[0] - start) / 1e9, r.clients().size(),
-                    exp.runner().parallelClients(), clientSeconds, (marks[1] - marks[0]) / 1e9);
+                    exp.runner().parallelism().workers(), clientSeconds, (marks[1] - marks[0]) / 1e9);
             System.out.printf("  (round 1 of the defaults: %d clients x %d steps of batch %d, aggregation, evaluation "
                     + "of %d tiers on %d examples)%n", d.clients(), d.localSteps(), d.batchSize(), d.tiers().size(),
                     exp.split().test().size());
@@ -293,7 +296,7 @@ public final class BenchCommand implements Callable<Integer> {
             int i = w;
             tasks.add(() -> seconds[i] = train(model, init, k, tb, pb, warmup, steps, start));
         }
-        ClientThreads.run(tasks, workers, threads);
+        ClientThreads.run(tasks, new Parallelism(workers, threads));
         return java.util.Arrays.stream(seconds).max().orElseThrow() / ((double) steps * workers);
     }
 

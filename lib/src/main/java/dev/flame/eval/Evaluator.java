@@ -8,6 +8,7 @@ import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
 import dev.flame.data.Tokenizer;
 import dev.flame.fed.ClientThreads;
+import dev.flame.fed.Parallelism;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.EngineArrays;
@@ -38,8 +39,7 @@ import java.util.function.IntFunction;
 public final class Evaluator {
     private final int batchSize;
     private final Tokenizer tokenizer;
-    private int workers = 1;
-    private int threadsPerWorker = 1;
+    private Parallelism parallelism = Parallelism.SERIAL;
 
     /** Exact match and loss only. */
     public Evaluator(int batchSize) {
@@ -60,17 +60,12 @@ public final class Evaluator {
     }
 
     /**
-     * Evaluates up to {@code workers} tiers at the same time, each on its own thread with {@code threadsPerWorker}
-     * PyTorch threads (default: one tier at a time on the calling thread). The report does not depend on the order
-     * in which tiers finish; numbers can differ in float rounding from other thread settings.
+     * Evaluates up to {@code p.workers()} tiers at the same time, each on its own thread with its PyTorch threads
+     * (default {@link Parallelism#SERIAL}: one tier at a time on the calling thread). The report does not depend on
+     * the order in which tiers finish; numbers can differ in float rounding from other thread settings.
      */
-    public Evaluator parallel(int workers, int threadsPerWorker) {
-        if (workers < 1 || threadsPerWorker < 1) {
-            throw new IllegalArgumentException("evaluation workers = " + workers + ", threads per worker = "
-                    + threadsPerWorker + ": both must be >= 1");
-        }
-        this.workers = workers;
-        this.threadsPerWorker = threadsPerWorker;
+    public Evaluator parallel(Parallelism p) {
+        this.parallelism = java.util.Objects.requireNonNull(p, "parallelism");
         return this;
     }
 
@@ -129,11 +124,7 @@ public final class Evaluator {
                     }
                 });
             }
-            if (workers > 1 && tasks.size() > 1) {
-                ClientThreads.run(tasks, workers, threadsPerWorker);
-            } else {
-                tasks.forEach(Runnable::run);
-            }
+            ClientThreads.run(tasks, parallelism);
             for (int i = 0; i < tiers.size(); i++) {
                 TierResult tr = results[i];
                 if (tr == null) {

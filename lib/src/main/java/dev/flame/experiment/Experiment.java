@@ -144,16 +144,13 @@ public final class Experiment implements AutoCloseable {
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
                 evaluator(config, data), split.test(), config.tiers(), flops, comm, runSeed);
         runner.setFaultInjection(config.faultFraction());
-        int[] parallel = config.parallelism(Runtime.getRuntime().availableProcessors());
-        if (parallel[0] > 1) {
-            runner.setParallelism(parallel[0], parallel[1]);
-        }
+        runner.setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()));
     }
 
     /** The evaluator of the config: its batch size, the data's tokenizer, tiers evaluated as clients train. */
     private static Evaluator evaluator(ExperimentConfig config, ExperimentData data) {
-        int[] parallel = config.parallelism(Runtime.getRuntime().availableProcessors());
-        return new Evaluator(config.evalBatchSize(), data.tokenizer()).parallel(parallel[0], parallel[1]);
+        return new Evaluator(config.evalBatchSize(), data.tokenizer())
+                .parallel(config.parallelism(Runtime.getRuntime().availableProcessors()));
     }
 
     /** Builds the federation with the configured method's strategy. */
@@ -359,7 +356,7 @@ public final class Experiment implements AutoCloseable {
                 .append(config.localSteps() > 0 ? config.localSteps() + " local steps" : config.localEpochs()
                         + " local epochs").append(" of batch ").append(config.batchSize()).append(", lr ")
                 .append(config.learningRate()).append(", seed ").append(config.seed());
-        int at = runner.parallelClients();
+        int at = runner.parallelism().workers();
         sb.append(at == 1 ? ", one client at a time" : ", " + at + " clients at a time (client_threads = "
                 + config.clientThreads() + ")");
         return sb.toString();

@@ -265,14 +265,12 @@ public record ExperimentConfig(
     /**
      * Clients trained at the same time and PyTorch threads for each: {@code client_threads}, or for 0 one client per
      * CPU core (at most the clients sampled per round) with the cores shared out, and one client on a GPU.
-     *
-     * @return {clients at once, threads per client}
      */
-    public int[] parallelism(int cores) {
+    public dev.flame.fed.Parallelism parallelism(int cores) {
         int perRound = Math.max(1, (int) Math.round(participation * clients));
         int workers = clientThreads > 0 ? clientThreads : "gpu".equals(device) ? 1 : Math.min(cores, perRound);
         workers = Math.max(1, Math.min(workers, perRound));
-        return new int[] {workers, Math.max(1, cores / workers)};
+        return new dev.flame.fed.Parallelism(workers, Math.max(1, cores / workers));
     }
 
     /** The rescaler mode named by {@code rescaler}. */

@@ -31,10 +31,17 @@ public final class ClientThreads {
     });
 
     /**
-     * Runs every task, at most {@code workers} at a time, in list order as workers become free, and returns when
-     * all are done; an {@link Error} thrown by a task is rethrown (tasks report their own exceptions).
+     * Runs every task, at most {@code p.workers()} at a time, in list order as workers become free, and returns when
+     * all are done; an {@link Error} thrown by a task is rethrown (tasks report their own exceptions). With one
+     * worker, or one task, the tasks run in order on the calling thread.
      */
-    public static void run(List<Runnable> tasks, int workers, int threadsPerWorker) {
+    public static void run(List<Runnable> tasks, Parallelism p) {
+        if (!p.parallel() || tasks.size() <= 1) {
+            tasks.forEach(Runnable::run);
+            return;
+        }
+        int workers = p.workers();
+        int threadsPerWorker = p.threadsPerWorker();
         int callerThreads = JniUtils.getNumThreads();
         java.util.Queue<Runnable> queue = new java.util.concurrent.ConcurrentLinkedQueue<>(tasks);
         List<Future<?>> futures = new ArrayList<>();

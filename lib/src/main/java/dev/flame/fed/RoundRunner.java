@@ -43,8 +43,7 @@ public final class RoundRunner {
     private GlobalState state;
     private int round;
     private double faultFraction;
-    private int parallelClients = 1;
-    private int threadsPerClient = 1;
+    private Parallelism parallelism = Parallelism.SERIAL;
     /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
     private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
@@ -173,25 +172,20 @@ public final class RoundRunner {
     }
 
     /**
-     * How many clients train at the same time, each on its own thread with {@code threadsPerClient} PyTorch threads
-     * (default 1 client: training runs on the calling thread with the engine's threads as they are). Results do not
+     * How many clients train at the same time, each on its own thread with its PyTorch threads (default
+     * {@link Parallelism#SERIAL}: training runs on the calling thread with the engine's threads as they are). Results do not
      * depend on the order in which concurrent clients finish: every client has its own random source, the server
      * handles the updates in sampling order, and listeners are called one at a time ({@code onClientStep} may come
      * from a worker thread, {@code onClientDone} comes in sampling order from the calling thread). They can differ
      * in float rounding from a run with other thread settings, because the engine's sums split differently.
      */
-    public void setParallelism(int clients, int threadsPerClient) {
-        if (clients < 1 || threadsPerClient < 1) {
-            throw new IllegalArgumentException("parallel clients = " + clients + ", threads per client = "
-                    + threadsPerClient + ": both must be >= 1");
-        }
-        this.parallelClients = clients;
-        this.threadsPerClient = threadsPerClient;
+    public void setParallelism(Parallelism parallelism) {
+        this.parallelism = java.util.Objects.requireNonNull(parallelism, "parallelism");
     }
 
-    /** Clients trained at the same time (see {@link #setParallelism}). */
-    public int parallelClients() {
-        return parallelClients;
+    /** How many clients train at the same time (see {@link #setParallelism}). */
+    public Parallelism parallelism() {
+        return parallelism;
     }
 
     /** A sampled client's round before and after local training. */
@@ -328,11 +322,7 @@ public final class RoundRunner {
                 job.seconds = (System.nanoTime() - t0) / 1e9;
             });
         }
-        if (parallelClients == 1 || tasks.size() <= 1) {
-            tasks.forEach(Runnable::run);
-            return;
-        }
-        ClientThreads.run(tasks, parallelClients, threadsPerClient);
+        ClientThreads.run(tasks, parallelism);
     }
 
     /** Runs n more rounds. */

@@ -82,8 +82,8 @@ class ExperimentConfigTest {
                                            int clients, int threads) {
         ExperimentConfig c = ExperimentConfig.defaults().with("client_threads", clientThreads)
                 .with("participation", participation).with("device", device);
-        int[] p = c.parallelism(cores);
-        assertEquals(clients, p[0], "clients at once");
-        assertEquals(threads, p[1], "threads per client");
+        dev.flame.fed.Parallelism p = c.parallelism(cores);
+        assertEquals(clients, p.workers(), "clients at once");
+        assertEquals(threads, p.threadsPerWorker(), "threads per client");
     }
 }

@@ -30,8 +30,8 @@ class ParallelClientsTest {
     private static Run run(int clientThreads) throws Exception {
         ExperimentConfig c = config(clientThreads);
         try (Experiment exp = Experiment.create(c)) {
-            assertEquals(clientThreads == 0 ? c.parallelism(Runtime.getRuntime().availableProcessors())[0]
-                    : clientThreads, exp.runner().parallelClients());
+            assertEquals(clientThreads == 0 ? c.parallelism(Runtime.getRuntime().availableProcessors()).workers()
+                    : clientThreads, exp.runner().parallelism().workers());
             List<Integer> done = Collections.synchronizedList(new ArrayList<>());
             List<List<Integer>> sampled = new ArrayList<>();
             AtomicInteger inside = new AtomicInteger();

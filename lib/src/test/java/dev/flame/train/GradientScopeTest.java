@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.flame.fed.ClientThreads;
+import dev.flame.fed.Parallelism;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.EngineArrays;
@@ -81,7 +82,7 @@ class GradientScopeTest {
                     }
                 });
             }
-            ClientThreads.run(tasks, 2, 1);
+            ClientThreads.run(tasks, new Parallelism(2, 1));
             for (int i = 0; i < 2; i++) {
                 double norm = 0;
                 for (float v : reference[i]) {
