@@ -7,8 +7,9 @@
 # Every notebook runs in a fresh kernel through `jupyter nbconvert --execute`; any cell error (a Java exception, a
 # compile error) or a kernel that dies while running fails it. The rapaio kernel 3.0.1 sometimes never answers the
 # start-up handshake ("Kernel didn't respond in N seconds": its shell channel never receives a message, although the
-# kernel is up, so waiting longer does not help); such a start-up failure -- and only that -- is retried, up to 3
-# times (4 attempts in all), with a short start-up timeout (a healthy start answers within a few seconds) so that a
+# kernel is up, so waiting longer does not help); such a start-up failure -- and only that -- is retried, up to 5
+# times (6 attempts in all; one session saw 4 of 5 notebooks need a second attempt and one need a third), with a short
+# start-up timeout (a healthy start answers within a few seconds) so that a
 # stuck start costs little.
 #
 # Writes, per notebook NAME: DIR/NAME.ipynb (executed), DIR/NAME.html, DIR/NAME.log (Jupyter's and the kernel's output,
@@ -29,7 +30,7 @@ JUPYTER="/usr/bin/jupyter"
 KERNEL_NAME="flame-java"
 STARTUP_TIMEOUT="${NOTEBOOK_STARTUP_TIMEOUT:-20}"
 CELL_TIMEOUT="${NOTEBOOK_CELL_TIMEOUT:-600}"
-ATTEMPTS="${NOTEBOOK_ATTEMPTS:-4}"
+ATTEMPTS="${NOTEBOOK_ATTEMPTS:-6}"
 
 out=""
 nbs=()
