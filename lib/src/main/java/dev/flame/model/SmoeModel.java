@@ -248,8 +248,8 @@ public final class SmoeModel implements AutoCloseable {
 
     /**
      * Sets what the dispatch assumes one more block of experts costs, in seconds (its gathers, products and
-     * element-wise operations with their backward; default 1 ms, the fastest setting in a sweep from 0.1 ms to 1 s
-     * of training steps of the default model on 2 CPU cores),
+     * element-wise operations with their backward; default 1 ms, from sweeps of training steps of the default model
+     * on 2 CPU cores: 0 and 1 s were slower, 0.3 to 3 ms within run-to-run noise of each other),
      * against {@code flopsPerSecond} for padded rows of expert compute (default 3e10). The dispatch then groups the
      * experts into blocks so as to minimise padding plus blocks (see {@link RoutingPlan#blocks(double)}). Results
      * do not depend on it beyond float rounding.
