@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flame.fed.Parallelism;
 import dev.flame.fed.flame.ActivationDenominator;
 import dev.flame.lora.LoraTarget;
 import dev.flame.rescale.RescalerMode;
@@ -266,11 +267,11 @@ public record ExperimentConfig(
      * Clients trained at the same time and PyTorch threads for each: {@code client_threads}, or for 0 one client per
      * CPU core (at most the clients sampled per round) with the cores shared out, and one client on a GPU.
      */
-    public dev.flame.fed.Parallelism parallelism(int cores) {
+    public Parallelism parallelism(int cores) {
         int perRound = Math.max(1, (int) Math.round(participation * clients));
         int workers = clientThreads > 0 ? clientThreads : "gpu".equals(device) ? 1 : Math.min(cores, perRound);
         workers = Math.max(1, Math.min(workers, perRound));
-        return new dev.flame.fed.Parallelism(workers, Math.max(1, cores / workers));
+        return new Parallelism(workers, Math.max(1, cores / workers));
     }
 
     /** The rescaler mode named by {@code rescaler}. */

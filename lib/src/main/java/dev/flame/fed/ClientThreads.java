@@ -4,6 +4,8 @@ import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,7 +45,7 @@ public final class ClientThreads {
         int workers = p.workers();
         int threadsPerWorker = p.threadsPerWorker();
         int callerThreads = JniUtils.getNumThreads();
-        java.util.Queue<Runnable> queue = new java.util.concurrent.ConcurrentLinkedQueue<>(tasks);
+        Queue<Runnable> queue = new ConcurrentLinkedQueue<>(tasks);
         List<Future<?>> futures = new ArrayList<>();
         try {
             for (int w = 0; w < Math.min(workers, tasks.size()); w++) {
