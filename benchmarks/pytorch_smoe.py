@@ -9,7 +9,7 @@ usual eager loop: gather each expert's tokens, run its MLP, scatter-add the gate
 
 Run (Debian: apt-get install python3-torch; nothing else is needed):
 
-    python3 benchmarks/pytorch_smoe.py [--batch 32] [--seq-len 22] [--steps 40] [--warmup 8] [--threads 2]
+    python3 benchmarks/pytorch_smoe.py [--batch 32] [--seq-len 22] [--steps 100] [--warmup 20] [--threads 2]
 
 It prints ms per step and tokens per second at k = 8, 4, 2, 1. Use the same batch and sequence length as
 `./flame bench` prints, and the same number of threads, to compare.
@@ -145,8 +145,8 @@ def main():
     ap.add_argument("--model", default=str(ROOT / "data" / "base"))
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq-len", type=int, default=22)
-    ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--warmup", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
