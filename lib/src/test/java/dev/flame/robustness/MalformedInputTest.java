@@ -653,6 +653,16 @@ class MalformedInputTest {
     }
 
     @Test
+    void benchWithoutMatrixProductBurstsOrWithNegativeWarmUpIsRejected() {
+        CliResult bursts = cli("bench", "--matmul-bursts", "0");
+        assertEquals(2, bursts.code(), bursts.err());
+        assertTrue(bursts.err().contains("--matmul-bursts = 0"), bursts.err());
+        CliResult warm = cli("bench", "--jvm-warmup", "-1");
+        assertEquals(2, warm.code(), warm.err());
+        assertTrue(warm.err().contains("--jvm-warmup = -1"), warm.err());
+    }
+
+    @Test
     void shippedConfigsStillLoad() throws IOException {
         // the strict reading above must not reject the ready-made ablation configs
         try (Stream<Path> files = Files.list(HOME.resolve("configs"))) {
