@@ -42,6 +42,10 @@ import java.util.concurrent.CyclicBarrier;
  * process with the same PyTorch threads, the machine's practical ceiling; then the same for clients training at the
  * same time (one per core, one PyTorch thread each), the machine's throughput as the federation uses it; then a larger
  * batch; then the wall time of one round of the default demo.
+ *
+ * <p>Everything is timed in steady state: every tier first trains untimed steps, so that the JVM has compiled the
+ * training code before the first timing (its compiler threads would otherwise take CPU time from the measured steps
+ * and from the ceiling), and the ceiling is the fastest of several bursts of products.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure LoRA training throughput of the default model at k = 8, 4, 2, 1 (one client alone, "
