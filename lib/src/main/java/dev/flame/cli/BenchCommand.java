@@ -149,7 +149,8 @@ public final class BenchCommand implements Callable<Integer> {
             double ceiling = 2.0 * matmulSize * matmulSize * matmulSize / mmSeconds;
             StringBuilder means = new StringBuilder();
             for (double b : bursts) {
-                means.append(means.length() == 0 ? "" : ", ").append(String.format("%.2f", 1000 * b));
+                means.append(means.length() == 0 ? "" : "; ")
+                        .append(String.format(java.util.Locale.ROOT, "%.2f", 1000 * b));
             }
             System.out.printf("ceiling: %dx%d float32 matrix product on DJL, the fastest of %d bursts of %d "
                     + "(mean ms per product: %s): %.2f ms = %.1f GFLOP/s%n", matmulSize, matmulSize, matmulBursts,
