@@ -19,16 +19,31 @@ final class ConsoleProgress implements RoundListener {
     private final List<Integer> tiers;
     private ProgressBar bar;
     private int stepsPerClient = -1;
+    private final boolean global;
+    private final boolean personal;
 
     ConsoleProgress(PrintStream out, List<Integer> tiers) {
+        this(out, tiers, false, false);
+    }
+
+    /** With a {@code global} column (the server's model at K experts) and a {@code personal} one (client mean). */
+    ConsoleProgress(PrintStream out, List<Integer> tiers, boolean global, boolean personal) {
         this.out = out;
         this.tiers = tiers;
+        this.global = global;
+        this.personal = personal;
     }
 
     void header() {
         StringBuilder sb = new StringBuilder(String.format("%5s %8s", "round", "mean"));
         for (int k : tiers) {
             sb.append(String.format(" %7s", "k=" + k));
+        }
+        if (global) {
+            sb.append(String.format(" %7s", "global"));
+        }
+        if (personal) {
+            sb.append(String.format(" %8s", "personal"));
         }
         sb.append(String.format(" %8s %9s %8s %8s", "rouge-L", "loss", "failed", "seconds"));
         out.println(sb);
@@ -38,6 +53,14 @@ final class ConsoleProgress implements RoundListener {
         StringBuilder sb = new StringBuilder(String.format("%5s %7.1f%%", label, 100 * e.meanAccuracy()));
         for (int k : tiers) {
             sb.append(String.format(" %6.1f%%", 100 * e.tierAccuracy().getOrDefault(k, Double.NaN)));
+        }
+        if (global) {
+            sb.append(e.globalAccuracy() == null ? String.format(" %7s", "-")
+                    : String.format(" %6.1f%%", 100 * e.globalAccuracy()));
+        }
+        if (personal) {
+            double p = e.meanPersonalAccuracy();
+            sb.append(Double.isNaN(p) ? String.format(" %8s", "-") : String.format(" %7.1f%%", 100 * p));
         }
         double rouge = e.meanRougeL();
         sb.append(Double.isNaN(rouge) ? String.format(" %8s", "-") : String.format(" %7.1f%%", 100 * rouge));
@@ -94,6 +117,29 @@ final class ConsoleProgress implements RoundListener {
                 out.println("      client " + c.clientId() + " left out: " + c.error());
             }
         }
+    }
+
+    /** "k=4 [1.21, 1.03], k=1 [2.87, 0.95]": every tier's rescaler, largest k first, tiers at K left out. */
+    static String rescalers(Map<Integer, float[]> byTier) {
+        return byTier.entrySet().stream().sorted(Map.Entry.<Integer, float[]>comparingByKey().reversed())
+                .filter(e -> !allOnes(e.getValue()))
+                .map(e -> {
+                    StringBuilder sb = new StringBuilder("k=" + e.getKey() + " [");
+                    for (int l = 0; l < e.getValue().length; l++) {
+                        sb.append(l == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.2f",
+                                e.getValue()[l]));
+                    }
+                    return sb.append(']').toString();
+                }).collect(Collectors.joining(", "));
+    }
+
+    private static boolean allOnes(float[] v) {
+        for (float x : v) {
+            if (x != 1f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static String tiers(Map<Integer, Double> acc) {

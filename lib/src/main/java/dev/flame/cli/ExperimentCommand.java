@@ -75,11 +75,14 @@ abstract class ExperimentCommand implements Callable<Integer> {
         try (Experiment exp = saved != null ? RunCheckpoint.resume(saved) : Experiment.create(c)) {
             System.out.println(exp.summary());
             System.out.println();
-            ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers());
+            ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers(), c.evaluates("global"),
+                    c.evaluates("personal"));
             EvalReport base = saved != null && saved.manifest().base() != null ? saved.manifest().base()
                     : exp.evaluateBase();
-            System.out.println("Held-out exact-match accuracy of the global model per budget tier (k experts per token), "
-                    + "mean ROUGE-L of the decoded answers over tiers:");
+            System.out.println("Held-out exact-match accuracy of the global model per budget tier (k experts per token)"
+                    + (c.evaluates("global") ? ", the server's model at all K experts (global)" : "")
+                    + (c.evaluates("personal") ? ", the mean over clients on their own task mix (personal)" : "")
+                    + ", mean ROUGE-L of the decoded answers over tiers:");
             progress.header();
             progress.row("base", base, Double.NaN, 0, 0);
             for (RoundReport r : exp.runner().history()) {
@@ -110,6 +113,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 System.out.printf("final mean accuracy %.1f%% (base %.1f%%, %+.1f points); per tier: %s%n",
                         100 * last.meanAccuracy(), 100 * base.meanAccuracy(),
                         100 * (last.meanAccuracy() - base.meanAccuracy()), ConsoleProgress.tiers(last.tierAccuracy()));
+                if (c.rescalerMode() == dev.flame.rescale.RescalerMode.LEARNED) {
+                    System.out.println("learned rescalers (one per MoE layer): "
+                            + ConsoleProgress.rescalers(exp.runner().state().tierRescalers()));
+                }
             }
             System.out.printf("total time %.1f s; wrote %s and a checkpoint (%s) to resume from with "
                     + "./flame run --resume %s%n", (System.nanoTime() - t0) / 1e9, files, RunCheckpoint.MANIFEST, dir);

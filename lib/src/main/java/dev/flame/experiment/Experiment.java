@@ -28,7 +28,10 @@ import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.io.HfCheckpoint;
 import dev.flame.model.io.Tensor;
+import dev.flame.rescale.MassCalibration;
+import dev.flame.rescale.RescalerInit;
 import dev.flame.rescale.RescalerMode;
+import dev.flame.rescale.Rescalers;
 import dev.flame.train.LocalTrainer;
 
 import java.io.IOException;
@@ -121,12 +124,7 @@ public final class Experiment implements AutoCloseable {
         // the server's rank: r, or the largest rank any tier trains (the weakest-rank reference trains less)
         int globalRank = config.tiers().stream().mapToInt(t -> budgets.of(t).rank()).max().orElse(config.loraRank());
         this.lora = new LoraConfig(globalRank, config.loraAlpha(), targets);
-        Map<Integer, float[]> rescalers = new TreeMap<>();
-        for (int tier : config.tiers()) {
-            float[] v = new float[mc.numHiddenLayers()];
-            Arrays.fill(v, 1f);
-            rescalers.put(budgets.of(tier).k(), v);
-        }
+        Map<Integer, float[]> rescalers = initialRescalers(config, model, budgets, clients, split.train());
         GlobalState initial = new GlobalState(LoraState.init(mc, lora, loraRng), rescalers);
         LoraSpec spec = new LoraSpec(lora.rank(), targets, false);
         this.flops = new FlopsModel(mc, spec, FlopsModel.Convention.defaults());
@@ -137,14 +135,48 @@ public final class Experiment implements AutoCloseable {
             steps *= Math.max(1, (int) Math.round(config.participation() * config.clients()));
         }
         LocalTrainer.Options opts = new LocalTrainer.Options(config.localEpochs(), steps, config.batchSize(),
-                config.learningRate(), config.weightDecay());
+                config.learningRate(), config.weightDecay())
+                .withRescaler(config.rescalerLearningRate(), config.rescalerParamValue());
         Strategy s = strategy != null ? strategy : method.strategy(config);
         double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
         this.runner = new RoundRunner(model, clients, initial, s, budgets,
                 new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
                 evaluator(config, data), split.test(), config.tiers(), flops, comm, runSeed);
         runner.setFaultInjection(config.faultFraction());
+        runner.setEvaluations(config.evaluates("global"), config.evaluates("personal"));
         runner.setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * Every tier's starting rescaler, one scale per MoE layer: 1 unless the mode is LEARNED, then
+     * {@link Rescalers#initial} of {@code rescaler_init}; for {@code mass_ratio} measured
+     * ({@link MassCalibration}) on the training examples of the tier's clients (on all training examples when the
+     * tier has no client).
+     */
+    static Map<Integer, float[]> initialRescalers(ExperimentConfig config, SmoeModel model, BudgetMap budgets,
+                                                  List<Client> clients, List<Example> train) {
+        int layers = model.config().numHiddenLayers();
+        int bigK = model.config().numExpertsPerTok();
+        RescalerInit init = config.rescalerInitValue();
+        Map<Integer, float[]> rescalers = new TreeMap<>();
+        for (int tier : config.tiers()) {
+            int k = budgets.of(tier).k();
+            float[] v = new float[layers];
+            Arrays.fill(v, 1f);
+            if (config.rescalerMode() == RescalerMode.LEARNED && k < bigK && init != RescalerInit.ONE) {
+                double[] mass = new double[layers];
+                if (init == RescalerInit.MASS_RATIO) {
+                    List<Example> own = new ArrayList<>();
+                    clients.stream().filter(c -> c.k() == tier).forEach(c -> own.addAll(c.data()));
+                    mass = MassCalibration.measure(model, own.isEmpty() ? train : own, k);
+                }
+                for (int l = 0; l < layers; l++) {
+                    v[l] = (float) Rescalers.initial(init, k, bigK, mass[l]);
+                }
+            }
+            rescalers.put(k, v);
+        }
+        return rescalers;
     }
 
     /** The evaluator of the config: its batch size, the data's tokenizer, tiers evaluated as clients train. */
@@ -253,13 +285,18 @@ public final class Experiment implements AutoCloseable {
         return out;
     }
 
-    /** The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier at its budget's k. */
+    /**
+     * The un-tuned base model (no LoRA, initial rescalers) on the held-out test data, every tier at its budget's k,
+     * with the protocols of {@code evaluation}.
+     */
     public EvalReport evaluateBase() {
         GlobalState s = runner.state();
-        return new Evaluator(config.evalBatchSize(), data.tokenizer()).evaluate(model, config.tiers(), tier -> {
+        Evaluator serial = new Evaluator(config.evalBatchSize(), data.tokenizer());
+        EvalReport tiers = serial.evaluate(model, config.tiers(), tier -> {
             int k = budgets.of(tier).k();
             return new Evaluator.Setting(null, k, s.tierRescalers().get(k));
         }, config.rescalerMode(), split.test());
+        return runner.extend(tiers, null, serial);
     }
 
     public ExperimentConfig config() {

@@ -17,7 +17,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.fed.Parallelism;
 import dev.flame.fed.flame.ActivationDenominator;
 import dev.flame.lora.LoraTarget;
+import dev.flame.rescale.RescalerInit;
 import dev.flame.rescale.RescalerMode;
+import dev.flame.rescale.RescalerParam;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,6 +57,9 @@ public record ExperimentConfig(
         double loraAlpha,
         List<String> loraTargets,
         String rescaler,
+        double rescalerLearningRate,
+        String rescalerInit,
+        String rescalerParam,
         double temperature,
         String activationDenominator,
         int evalBatchSize,
@@ -67,7 +72,8 @@ public record ExperimentConfig(
         double testFraction,
         int maxLength,
         int maxRecords,
-        int clientThreads) {
+        int clientThreads,
+        List<String> evaluation) {
 
     /**
      * Partitioners known by name; {@code category} is {@code task} under the name instruction data uses (one category
@@ -84,11 +90,22 @@ public record ExperimentConfig(
     /** Instruction-data layouts known by name ({@code auto} detects Dolly or Alpaca from the fields). */
     public static final List<String> DATASET_FORMATS = List.of("auto", "dolly", "alpaca");
 
+    /**
+     * What is evaluated after every round: {@code tiers} (each tier's model at its own k with its rescaler; always),
+     * {@code global} (the server's model at all K experts with the full LoRA) and {@code personal} (each client on the
+     * held-out examples of its own task mix, at its own tier).
+     */
+    public static final List<String> EVALUATIONS = List.of("tiers", "global", "personal");
+
+    /** The learned rescaler's own Adam learning rate by default (measured with {@code ./flame rescaler-probe}). */
+    public static final double DEFAULT_RESCALER_LEARNING_RATE = 0.05;
+
     /** The default FLAME experiment ({@code ./flame demo}). */
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
-                "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned", 2.0,
-                "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC, "auto", "", 0.1, 256, 0, 0);
+                "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned",
+                DEFAULT_RESCALER_LEARNING_RATE, "one", "linear", 2.0, "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC,
+                "auto", "", 0.1, 256, 0, 0, EVALUATIONS);
     }
 
     /** Whether this config trains on the embedded synthetic tasks (else on the instruction file {@code dataset}). */
@@ -238,6 +255,16 @@ public record ExperimentConfig(
             }
         }
         rescalerMode();
+        require(rescalerLearningRate > 0 && Double.isFinite(rescalerLearningRate), "rescaler_learning_rate",
+                rescalerLearningRate, "a positive number (the learned rescaler's own Adam learning rate)");
+        rescalerInitValue();
+        rescalerParamValue();
+        require(evaluation != null && !evaluation.isEmpty() && EVALUATIONS.containsAll(evaluation)
+                        && evaluation.stream().distinct().count() == evaluation.size(), "evaluation", evaluation,
+                "a list of distinct values from " + EVALUATIONS);
+        require(evaluation.contains("tiers"), "evaluation", evaluation,
+                "a list that contains \"tiers\" (the round table, charts and personal accuracy are per tier), "
+                        + "optionally with \"global\" and \"personal\"");
         require(temperature >= 0 && Double.isFinite(temperature), "temperature", temperature, "a number >= 0");
         denominator();
         require(evalBatchSize >= 1, "eval_batch_size", evalBatchSize, "a positive integer");
@@ -281,6 +308,30 @@ public record ExperimentConfig(
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("rescaler = " + rescaler + " is not allowed; use one of "
                     + Arrays.stream(RescalerMode.values()).map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
+        }
+    }
+
+    /** Where a learned rescaler starts, named by {@code rescaler_init}. */
+    public RescalerInit rescalerInitValue() {
+        return named(RescalerInit.class, RescalerInit.values(), "rescaler_init", rescalerInit);
+    }
+
+    /** What the rescaler's optimizer updates, named by {@code rescaler_param}. */
+    public RescalerParam rescalerParamValue() {
+        return named(RescalerParam.class, RescalerParam.values(), "rescaler_param", rescalerParam);
+    }
+
+    /** Whether {@code what} ("global", "personal") is in {@code evaluation}. */
+    public boolean evaluates(String what) {
+        return evaluation.contains(what);
+    }
+
+    private static <E extends Enum<E>> E named(Class<E> type, E[] values, String field, String value) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(field + " = " + value + " is not allowed; use one of "
+                    + Arrays.stream(values).map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
         }
     }
 

@@ -15,10 +15,19 @@ package dev.flame.fed;
  * @param bytesUp          bytes sent back by the client
  * @param seconds          wall time of its local training
  * @param error            why the client's update was left out, or null
+ * @param rescaler         the tier's rescaler as the client trained it (one scale per MoE layer), or null
  */
 public record ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
                            long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
-                           String error) {
+                           String error, float[] rescaler) {
+    /** A report without the trained rescaler. */
+    public ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
+                        long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
+                        String error) {
+        this(clientId, k, rank, numExamples, loss, lossCurve, activationCounts, flops, bytesDown, bytesUp, seconds,
+                error, null);
+    }
+
     /** Whether the update took part in aggregation. */
     public boolean ok() {
         return error == null;

@@ -19,6 +19,14 @@ public interface RoundListener {
     default void onAggregated(int round, GlobalState state) {
     }
 
+    /**
+     * After aggregation, with what the server did: the clients' trained rescalers, the tier rescalers before and
+     * after, the weights every expert was averaged with and each expert's update norm. Not called in a round with no
+     * usable update.
+     */
+    default void onAggregate(int round, AggregationTrace trace) {
+    }
+
     default void onEvaluated(int round, EvalReport eval) {
     }
 

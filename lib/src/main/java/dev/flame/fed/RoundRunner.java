@@ -5,13 +5,16 @@ import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Example;
 import dev.flame.eval.EvalReport;
 import dev.flame.eval.Evaluator;
+import dev.flame.eval.Personal;
 import dev.flame.lora.LoraState;
 import dev.flame.model.SmoeModel;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.train.LocalTrainer;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,6 +47,8 @@ public final class RoundRunner {
     private int round;
     private double faultFraction;
     private Parallelism parallelism = Parallelism.SERIAL;
+    private boolean evaluateGlobal;
+    private boolean evaluatePersonal;
     /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
     private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
@@ -162,13 +167,63 @@ public final class RoundRunner {
         return model;
     }
 
-    /** Evaluates the current global state on the test data, every tier at its own budget. */
+    /**
+     * Evaluates the current global state on the test data, every tier at its own budget, plus the protocols turned
+     * on by {@link #setEvaluations}.
+     */
     public EvalReport evaluate() {
-        return evaluator.evaluate(model, tiers, tier -> {
+        EvalReport tiersReport = evaluator.evaluate(model, tiers, tier -> {
             TierBudget b = budgets.of(tier);
             return new Evaluator.Setting(strategy.evaluationLora(state, b.rank()), b.k(),
                     state.tierRescalers().get(b.k()));
         }, mode, test);
+        return extend(tiersReport, strategy.evaluationLora(state, state.lora().rank()), evaluator);
+    }
+
+    /**
+     * Which protocols {@link #evaluate} adds to the per-tier one: {@code global}, the server's model at all K experts
+     * with its full LoRA (taken from a tier with that budget when there is one, else evaluated once more), and
+     * {@code personal}, each client on its own task mix at its own tier ({@link Personal}). Default: neither.
+     */
+    public void setEvaluations(boolean global, boolean personal) {
+        this.evaluateGlobal = global;
+        this.evaluatePersonal = personal;
+    }
+
+    /**
+     * Adds the global and personal protocols to a per-tier report of the model with LoRA {@code globalLora} (null: the
+     * base model).
+     */
+    public EvalReport extend(EvalReport tiersReport, LoraState globalLora, Evaluator with) {
+        EvalReport out = tiersReport;
+        int bigK = model.config().numExpertsPerTok();
+        if (evaluateGlobal) {
+            Integer same = null;
+            for (int tier : tiers) {
+                TierBudget b = budgets.of(tier);
+                if (b.k() == bigK && b.rank() == state.lora().rank()) {
+                    same = tier;
+                    break;
+                }
+            }
+            if (same != null) {
+                out = out.withGlobal(tiersReport.tierAccuracy().get(same), tiersReport.tierLoss().get(same));
+            } else {
+                EvalReport g = with.evaluate(model, List.of(bigK), t -> new Evaluator.Setting(globalLora, bigK, null),
+                        RescalerMode.NONE, test);
+                out = out.withGlobal(g.tierAccuracy().get(bigK), g.tierLoss().get(bigK));
+            }
+        }
+        if (evaluatePersonal) {
+            Map<Integer, Double> personal = new LinkedHashMap<>();
+            for (Client c : clients) {
+                Integer tier = tiers.contains(c.k()) ? Integer.valueOf(c.k()) : null;
+                Map<String, Double> taskAcc = tier == null ? null : tiersReport.tierTaskAccuracy().get(tier);
+                personal.put(c.id(), Personal.accuracy(Personal.taskMix(c.data()), taskAcc));
+            }
+            out = out.withPersonal(personal);
+        }
+        return out;
     }
 
     /**
@@ -268,7 +323,8 @@ public final class RoundRunner {
                 String error = finite(u) ? null : "update contains NaN or Inf";
                 report = new ClientReport(id, c.k(), u.lora().rank(), c.size(), local.result().meanLoss(),
                         local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
-                        error == null ? upBytes(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error);
+                        error == null ? upBytes(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
+                        u.rescaler().clone());
                 if (error == null) {
                     updates.add(u);
                     if (u.lora().rank() < b.rank()) {
@@ -284,16 +340,23 @@ public final class RoundRunner {
             reports.add(done);
             listeners.forEach(l -> l.onClientDone(r, done));
         }
+        AggregationTrace trace = null;
         if (!updates.isEmpty()) {
             GlobalState previous = state;
-            state = strategy.settle(model, previous, strategy.aggregate(previous, updates));
+            GlobalState aggregated = strategy.aggregate(previous, updates);
+            trace = AggregationTraces.of(r, strategy, previous, aggregated, updates);
+            state = strategy.settle(model, previous, aggregated);
         }
         GlobalState snapshot = state;
         listeners.forEach(l -> l.onAggregated(r, snapshot));
+        AggregationTrace done = trace;
+        if (done != null) {
+            listeners.forEach(l -> l.onAggregate(r, done));
+        }
         EvalReport eval = evaluate();
         listeners.forEach(l -> l.onEvaluated(r, eval));
         round = r;
-        RoundReport report = new RoundReport(r, reports, eval, (System.nanoTime() - start) / 1e9);
+        RoundReport report = new RoundReport(r, reports, eval, (System.nanoTime() - start) / 1e9, trace);
         history.add(report);
         listeners.forEach(l -> l.onRoundEnd(report));
         return report;

@@ -71,6 +71,14 @@ public interface Strategy {
         return comm.rankClientRound(rank);
     }
 
+    /**
+     * The normalised weights this strategy averages every expert's A and B with in {@link #aggregate}, for the round
+     * trace: [layer][expert][client in update order]. Default null: the strategy does not weight per expert.
+     */
+    default double[][][] expertWeights(GlobalState current, List<ClientUpdate> updates) {
+        return null;
+    }
+
     /** One line describing the configuration. */
     default String describe() {
         return name();

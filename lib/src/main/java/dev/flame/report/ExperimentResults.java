@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.flame.eval.EvalReport;
+import dev.flame.fed.AggregationTrace;
 import dev.flame.fed.ClientReport;
 import dev.flame.fed.RoundReport;
 
@@ -85,6 +86,10 @@ public final class ExperimentResults {
      * @param tierRougeL       k -> mean ROUGE-L F-measure of the decoded answers, or null when not measured (left out)
      * @param seconds          wall time of the round
      * @param clients          the sampled clients
+     * @param globalAccuracy   the server's model at all K experts ({@code evaluation} "global"), or null (left out)
+     * @param personalAccuracy client id -> accuracy on its own task mix at its tier ("personal"), or null (left out)
+     * @param personalMean     the mean of personalAccuracy, or null (left out)
+     * @param aggregation      what the server did (see {@link Aggregation}), or null (left out)
      */
     public record Round(@JsonProperty("round") int round,
                         @JsonProperty("mean_accuracy") Double meanAccuracy,
@@ -94,7 +99,61 @@ public final class ExperimentResults {
                         @JsonProperty("tier_rouge_l") @JsonInclude(JsonInclude.Include.NON_NULL)
                         Map<String, Double> tierRougeL,
                         @JsonProperty("seconds") Double seconds,
-                        @JsonProperty("clients") List<Client> clients) {
+                        @JsonProperty("clients") List<Client> clients,
+                        @JsonProperty("global_accuracy") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Double globalAccuracy,
+                        @JsonProperty("personal_accuracy") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Map<String, Double> personalAccuracy,
+                        @JsonProperty("personal_mean_accuracy") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Double personalMean,
+                        @JsonProperty("aggregation") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Aggregation aggregation) {
+        /** A round without the global and personal protocols and without the aggregation trace. */
+        public Round(int round, Double meanAccuracy, Map<String, Double> tierAccuracy,
+                     Map<String, Map<String, Double>> tierTaskAccuracy, Map<String, Double> tierLoss,
+                     Map<String, Double> tierRougeL, Double seconds, List<Client> clients) {
+            this(round, meanAccuracy, tierAccuracy, tierTaskAccuracy, tierLoss, tierRougeL, seconds, clients, null,
+                    null, null, null);
+        }
+    }
+
+    /**
+     * One round's aggregation as saved; see {@link AggregationTrace}. Non-finite values are null.
+     *
+     * @param clients          the aggregated clients, in the order of the weights' last index
+     * @param rescalersBefore  k -> the tier's rescaler the clients started from
+     * @param rescalersAfter   k -> the tier's rescaler after aggregation
+     * @param weights          [layer][expert][client] normalised aggregation weights, or null (strategy without)
+     * @param expertNormBefore [layer][expert] norm of each expert's LoRA update (alpha/r) B A before
+     * @param expertNormAfter  [layer][expert] the same after aggregation
+     * @param expertChange     [layer][expert] norm of the change of each expert's A and B (0: kept its LoRA)
+     */
+    public record Aggregation(@JsonProperty("clients") List<Integer> clients,
+                              @JsonProperty("rescalers_before") Map<String, float[]> rescalersBefore,
+                              @JsonProperty("rescalers_after") Map<String, float[]> rescalersAfter,
+                              @JsonProperty("weights") double[][][] weights,
+                              @JsonProperty("expert_norm_before") List<List<Double>> expertNormBefore,
+                              @JsonProperty("expert_norm_after") List<List<Double>> expertNormAfter,
+                              @JsonProperty("expert_change") List<List<Double>> expertChange) {
+        static Aggregation of(AggregationTrace t) {
+            if (t == null) {
+                return null;
+            }
+            return new Aggregation(t.clients(), Tiers.byString(t.rescalersBefore()),
+                    Tiers.byString(t.rescalersAfter()), t.weights(), grid(t.expertNormBefore()),
+                    grid(t.expertNormAfter()), grid(t.expertChange()));
+        }
+
+        private static List<List<Double>> grid(double[][] g) {
+            if (g == null) {
+                return null;
+            }
+            List<List<Double>> out = new ArrayList<>();
+            for (double[] row : g) {
+                out.add(curve(row));
+            }
+            return out;
+        }
     }
 
     /**
@@ -111,6 +170,7 @@ public final class ExperimentResults {
      * @param seconds          wall time of its local training
      * @param error            why its update was left out, or null
      * @param activationCounts a_i^{l,j} [layer][expert], or null
+     * @param rescaler         the tier's rescaler as the client trained it, or null (left out)
      */
     public record Client(@JsonProperty("client") int client,
                          @JsonProperty("k") int k,
@@ -122,7 +182,8 @@ public final class ExperimentResults {
                          @JsonProperty("bytes_up") long bytesUp,
                          @JsonProperty("seconds") Double seconds,
                          @JsonProperty("error") String error,
-                         @JsonProperty("activation_counts") long[][] activationCounts) {
+                         @JsonProperty("activation_counts") long[][] activationCounts,
+                         @JsonProperty("rescaler") @JsonInclude(JsonInclude.Include.NON_NULL) float[] rescaler) {
     }
 
     private ExperimentResults(Object config, Accuracy baseAccuracy, List<Round> rounds, Double finalMeanAccuracy) {
@@ -152,7 +213,7 @@ public final class ExperimentResults {
             for (ClientReport c : r.clients()) {
                 clients.add(new Client(c.clientId(), c.k(), c.numExamples(), finite(c.loss()), curve(c.lossCurve()),
                         finite(c.flops()), c.bytesDown(), c.bytesUp(), finite(c.seconds()), c.error(),
-                        copy(c.activationCounts())));
+                        copy(c.activationCounts()), c.rescaler() == null ? null : c.rescaler().clone()));
             }
             Map<String, Map<String, Double>> taskAcc = null;
             if (e != null && e.tierTaskAccuracy() != null) {
@@ -162,10 +223,19 @@ public final class ExperimentResults {
                     taskAcc.put(tier.getKey(), byTask == null ? null : finiteValues(new TreeMap<>(byTask)));
                 }
             }
+            Map<String, Double> personal = null;
+            if (e != null && !e.personalAccuracy().isEmpty()) {
+                personal = new LinkedHashMap<>();
+                for (Map.Entry<Integer, Double> p : e.personalAccuracy().entrySet()) {
+                    personal.put(Integer.toString(p.getKey()), finite(p.getValue()));
+                }
+            }
             saved.add(new Round(r.round(), e == null ? null : finite(e.meanAccuracy()),
                     e == null ? null : finiteValues(Tiers.byString(e.tierAccuracy())), taskAcc,
                     e == null ? null : finiteValues(Tiers.byString(e.tierLoss())), rouge(e), finite(r.seconds()),
-                    List.copyOf(clients)));
+                    List.copyOf(clients), e == null || e.globalAccuracy() == null ? null : finite(e.globalAccuracy()),
+                    personal, personal == null ? null : finite(e.meanPersonalAccuracy()),
+                    Aggregation.of(r.trace())));
             if (e != null) {
                 last = finite(e.meanAccuracy());
             }
@@ -324,6 +394,10 @@ public final class ExperimentResults {
 
     private static String pct(Double fraction) {
         return fraction == null ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
+    }
+
+    private static Double finite(Double v) {
+        return v == null ? null : finite(v.doubleValue());
     }
 
     private static Double finite(double v) {

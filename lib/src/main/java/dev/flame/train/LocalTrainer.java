@@ -14,14 +14,16 @@ import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
 import dev.flame.rescale.RescalerMode;
+import dev.flame.rescale.RescalerParam;
+import dev.flame.rescale.Rescalers;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A client's local training: AdamW on its expert LoRA (and its tier's rescaler when learned) at its own top-k, with
- * the cross-entropy on answer tokens only. The base model stays frozen. All native memory is released on return.
+ * A client's local training: AdamW on its expert LoRA (and, in a group of its own, its tier's rescaler when learned) at
+ * its own top-k, with the cross-entropy on answer tokens only. The base model stays frozen. All native memory is released on return.
  */
 public final class LocalTrainer {
     private LocalTrainer() {
@@ -30,13 +32,17 @@ public final class LocalTrainer {
     /**
      * Local-training hyper-parameters.
      *
-     * @param epochs       passes over the local data (used when {@code steps} is 0)
-     * @param steps        optimizer steps per round; 0 means {@code epochs} full passes
-     * @param batchSize    examples per step
-     * @param learningRate AdamW learning rate
-     * @param weightDecay  AdamW decoupled weight decay (0 keeps experts that got no gradient exactly unchanged)
+     * @param epochs               passes over the local data (used when {@code steps} is 0)
+     * @param steps                optimizer steps per round; 0 means {@code epochs} full passes
+     * @param batchSize            examples per step
+     * @param learningRate         AdamW learning rate of the LoRA
+     * @param weightDecay          AdamW decoupled weight decay of the LoRA (0 keeps experts that got no gradient
+     *                             exactly unchanged); never applied to the rescaler
+     * @param rescalerLearningRate Adam learning rate of a learned rescaler, its own optimizer group
+     * @param rescalerParam        what that optimizer updates: the scale or its logarithm
      */
-    public record Options(int epochs, int steps, int batchSize, double learningRate, double weightDecay) {
+    public record Options(int epochs, int steps, int batchSize, double learningRate, double weightDecay,
+                          double rescalerLearningRate, RescalerParam rescalerParam) {
         public Options {
             if (epochs < 0 || steps < 0 || (epochs == 0 && steps == 0)) {
                 throw new IllegalArgumentException("local_epochs = " + epochs + ", local_steps = " + steps
@@ -51,6 +57,21 @@ public final class LocalTrainer {
             if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
                 throw new IllegalArgumentException("weight_decay = " + weightDecay + " must be >= 0");
             }
+            if (!(rescalerLearningRate > 0) || !Double.isFinite(rescalerLearningRate)) {
+                throw new IllegalArgumentException("rescaler_learning_rate = " + rescalerLearningRate
+                        + " must be a positive number");
+            }
+            java.util.Objects.requireNonNull(rescalerParam, "rescaler_param");
+        }
+
+        /** Options whose rescaler trains like the LoRA (same learning rate, linear), as before the option existed. */
+        public Options(int epochs, int steps, int batchSize, double learningRate, double weightDecay) {
+            this(epochs, steps, batchSize, learningRate, weightDecay, learningRate, RescalerParam.LINEAR);
+        }
+
+        /** These options with the rescaler trained at {@code lr} in {@code param} space. */
+        public Options withRescaler(double lr, RescalerParam param) {
+            return new Options(epochs, steps, batchSize, learningRate, weightDecay, lr, param);
         }
 
         /** Steps this client takes for n examples. */
@@ -84,12 +105,31 @@ public final class LocalTrainer {
     }
 
     /**
-     * Trains a copy of {@code start} on {@code data} at top-k.
+     * Trains a copy of {@code start} on {@code data} at top-k, and the tier's rescaler with it when {@code mode}
+     * learns one at this k (in its own optimizer group: {@link Options#rescalerLearningRate()}, no weight decay).
      *
-     * @param rescalerStart the tier's rescaler (one scalar per layer)
+     * @param rescalerStart the tier's rescaler (one scale per layer)
      */
     public static Result train(SmoeModel model, LoraState start, float[] rescalerStart, int k, RescalerMode mode,
                                List<Example> data, Options options, SplittableRandom rng, StepListener listener) {
+        return run(model, start, rescalerStart, k, mode, data, options, rng, listener);
+    }
+
+    /**
+     * Trains only the rescaler of the base model (no LoRA) at top-k: what {@code ./flame rescaler-probe} measures,
+     * the output-magnitude correction in isolation. The result's {@code lora} is null.
+     */
+    public static Result trainRescalerOnly(SmoeModel model, float[] rescalerStart, int k, List<Example> data,
+                                           Options options, SplittableRandom rng, StepListener listener) {
+        int bigK = model.config().numExpertsPerTok();
+        if (k >= bigK) {
+            throw new IllegalArgumentException("k = " + k + ": a rescaler is learned only for k < K = " + bigK);
+        }
+        return run(model, null, rescalerStart, k, RescalerMode.LEARNED, data, options, rng, listener);
+    }
+
+    private static Result run(SmoeModel model, LoraState start, float[] rescalerStart, int k, RescalerMode mode,
+                              List<Example> data, Options options, SplittableRandom rng, StepListener listener) {
         if (data.isEmpty()) {
             throw new IllegalArgumentException("a client with no training examples cannot train");
         }
@@ -97,20 +137,33 @@ public final class LocalTrainer {
         if (k < 1 || k > bigK) {
             throw new IllegalArgumentException("k = " + k + " must be in [1, " + bigK + "]");
         }
+        if (rescalerStart.length != model.config().numHiddenLayers()) {
+            throw new IllegalArgumentException("rescaler has " + rescalerStart.length + " values; the model has "
+                    + model.config().numHiddenLayers() + " MoE layers");
+        }
         int total = options.stepsFor(data.size());
         ActivationCounts counts = new ActivationCounts(model.config().numHiddenLayers(), model.config().numExperts());
         double[] curve = new double[total];
         long tokens = 0;
+        boolean learns = mode.learns(k, bigK);
+        RescalerParam param = options.rescalerParam();
         try (NDManager session = Devices.newManager()) {
-            ExpertLora lora = ExpertLora.from(start, session, true);
-            NDArray scale = EngineArrays.of(session, rescalerStart.clone());
-            List<NDArray> params = new ArrayList<>(lora.parameters());
-            if (mode.learns(k, bigK)) {
-                scale.setRequiresGradient(true);
-                params.add(scale);
+            ExpertLora lora = start == null ? null : ExpertLora.from(start, session, true);
+            float[] theta0 = new float[rescalerStart.length];
+            for (int l = 0; l < theta0.length; l++) {
+                theta0[l] = (float) (learns ? Rescalers.toParameter(rescalerStart[l], param) : rescalerStart[l]);
             }
-            AdamW opt = new AdamW(params, options.learningRate(), options.weightDecay());
-            Routing routing = new Routing(k, mode, scale);
+            NDArray theta = EngineArrays.of(session, theta0);
+            List<AdamW> opts = new ArrayList<>();
+            if (lora != null) {
+                opts.add(new AdamW(new ArrayList<>(lora.parameters()), options.learningRate(), options.weightDecay()));
+            }
+            if (learns) {
+                theta.setRequiresGradient(true);
+                // its own group: its own learning rate, and no weight decay (which would pull the scale toward 0)
+                opts.add(new AdamW(List.of(theta), options.rescalerLearningRate(), 0.0));
+            }
+            Params p = new Params(k, mode, theta, learns && param == RescalerParam.LOG, lora, opts);
             List<List<Example>> epoch = List.of();
             int next = 0;
             for (int s = 0; s < total; s++) {
@@ -121,11 +174,11 @@ public final class LocalTrainer {
                 PackedBatch pb = Batches.pack(epoch.get(next++), PAD_FILL);
                 TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
                 tokens += tb.realTokens();
-                curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
+                curve[s] = step(model, session, tb, pb, p, counts);
                 if (!Double.isFinite(curve[s])) {
                     // A non-finite loss or gradient before any update has been seen to come from a transient fault of
                     // the engine; the parameters are untouched, so the step is computed once more before giving up.
-                    curve[s] = step(model, session, tb, pb, routing, lora, counts, opt);
+                    curve[s] = step(model, session, tb, pb, p, counts);
                     if (!Double.isFinite(curve[s])) {
                         throw new IllegalStateException("local training diverged: the loss is " + curve[s]
                                 + " at step " + (s + 1) + " of " + total + " (k = " + k + ")");
@@ -135,33 +188,60 @@ public final class LocalTrainer {
                     listener.onStep(s + 1, total, curve[s]);
                 }
             }
-            return new Result(lora.toState(), scale.toFloatArray(), counts, curve, tokens);
+            float[] out = theta.toFloatArray();
+            if (p.logSpace) {
+                for (int l = 0; l < out.length; l++) {
+                    out[l] = (float) Rescalers.fromParameter(out[l], param);
+                }
+            }
+            return new Result(lora == null ? null : lora.toState(), out, counts, curve, tokens);
+        }
+    }
+
+    /** What one local step trains: the LoRA (or none), the rescaler parameter theta, and their optimizers. */
+    private record Params(int k, RescalerMode mode, NDArray theta, boolean logSpace, ExpertLora lora,
+                          List<AdamW> optimizers) {
+        /** The routing of one step; in log space the scale exp(theta) is computed inside the step's graph. */
+        Routing routing() {
+            return new Routing(k, mode, logSpace ? theta.exp() : theta);
         }
     }
 
     /**
-     * One forward/backward pass; the optimizer steps only when the loss and every gradient are finite, otherwise NaN
+     * One forward/backward pass; the optimizers step only when the loss and every gradient are finite, otherwise NaN
      * is returned and the caller decides. Activation counts are added only for a step that counts.
      */
-    private static double step(SmoeModel model, NDManager session, TokenBatch tb, PackedBatch pb, Routing routing,
-                               ExpertLora lora, ActivationCounts counts, AdamW opt) {
+    private static double step(SmoeModel model, NDManager session, TokenBatch tb, PackedBatch pb, Params p,
+                               ActivationCounts counts) {
         ActivationCounts local = new ActivationCounts(counts.layers(), counts.experts());
         try (NDManager step = session.newSubManager()) {
             NDArray loss;
             try (GradientScope g = new GradientScope()) {
-                NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, local);
+                Routing routing = p.routing();
+                if (p.logSpace()) {
+                    routing.learnedScale().attach(step);
+                }
+                NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, p.lora(), local);
                 loss = Losses.crossEntropy(step, logits, pb.lossTargets());
                 g.backward(loss);
             }
             double v = loss.getFloat();
-            if (Double.isFinite(v) && !opt.gradientsFinite(step)) {
+            boolean finite = Double.isFinite(v);
+            for (AdamW opt : p.optimizers()) {
+                finite = finite && opt.gradientsFinite(step);
+            }
+            if (Double.isFinite(v) && !finite) {
                 v = Double.NaN; // a finite loss with a non-finite gradient: the same transient fault
             }
+            for (AdamW opt : p.optimizers()) {
+                if (Double.isFinite(v)) {
+                    opt.step(step);
+                } else {
+                    opt.zeroGradients(step);
+                }
+            }
             if (Double.isFinite(v)) {
-                opt.step(step);
                 counts.addAll(local);
-            } else {
-                opt.zeroGradients(step);
             }
             return v;
         }

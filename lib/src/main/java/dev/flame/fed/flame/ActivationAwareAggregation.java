@@ -34,13 +34,36 @@ public final class ActivationAwareAggregation {
         double[][] g = new double[updates.size()][experts];
         for (int i = 0; i < updates.size(); i++) {
             ClientUpdate u = updates.get(i);
-            double s = denominator == ActivationDenominator.ROUTED_TOKENS ? u.routedTokens()[layer] : u.localSteps();
+            double s = denominator.of(u.routedTokens()[layer], u.localSteps(), u.k());
             for (int j = 0; j < experts; j++) {
                 double f = s > 0 ? u.activationCounts()[layer][j] / s : 0.0;
                 g[i][j] = Math.pow(f, temperature) * u.numExamples();
             }
         }
         return g;
+    }
+
+    /**
+     * The normalised weights gamma_i^{l,j} / sum_i' gamma_i'^{l,j} every expert's A and B are averaged with, as
+     * {@link #aggregate} uses them: [layer][expert][client in update order]; an expert nobody activated (all its
+     * weights 0) has all zeros and keeps its previous value.
+     */
+    public static double[][][] normalisedWeights(List<ClientUpdate> updates, int layers, int experts,
+                                                 double temperature, ActivationDenominator denominator) {
+        double[][][] out = new double[layers][experts][updates.size()];
+        for (int l = 0; l < layers; l++) {
+            double[][] g = weights(updates, l, experts, temperature, denominator);
+            for (int j = 0; j < experts; j++) {
+                double sum = 0;
+                for (double[] row : g) {
+                    sum += row[j];
+                }
+                for (int i = 0; i < updates.size() && sum > 0; i++) {
+                    out[l][j][i] = g[i][j] / sum;
+                }
+            }
+        }
+        return out;
     }
 
     /** The aggregated LoRA; {@code previous} is not modified. */
@@ -51,19 +74,19 @@ public final class ActivationAwareAggregation {
         }
         LoraState out = previous.copy();
         int n = previous.experts();
+        double[][][] w = normalisedWeights(updates, previous.layers(), n, temperature, denominator);
         for (int l = 0; l < previous.layers(); l++) {
-            double[][] g = weights(updates, l, n, temperature, denominator);
             for (int j = 0; j < n; j++) {
                 double sum = 0;
-                for (double[] row : g) {
-                    sum += row[j];
+                for (double v : w[l][j]) {
+                    sum += v;
                 }
                 if (!(sum > 0)) {
                     continue; // nobody activated this expert: keep the previous global value
                 }
                 for (LoraTarget t : previous.targets()) {
-                    average(out.a(l, t), updates, l, t, j, previous.aSize(t), g, sum, true);
-                    average(out.b(l, t), updates, l, t, j, previous.bSize(t), g, sum, false);
+                    average(out.a(l, t), updates, l, t, j, previous.aSize(t), w[l][j], true);
+                    average(out.b(l, t), updates, l, t, j, previous.bSize(t), w[l][j], false);
                 }
             }
         }
@@ -71,11 +94,11 @@ public final class ActivationAwareAggregation {
     }
 
     private static void average(float[] dst, List<ClientUpdate> updates, int l, LoraTarget t, int j, int size,
-                                double[][] g, double sum, boolean isA) {
+                                double[] weights, boolean isA) {
         int off = j * size;
         double[] acc = new double[size];
         for (int i = 0; i < updates.size(); i++) {
-            double w = g[i][j] / sum;
+            double w = weights[i];
             if (w == 0) {
                 continue;
             }

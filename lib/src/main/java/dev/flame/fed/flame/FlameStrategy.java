@@ -38,6 +38,13 @@ public final class FlameStrategy implements Strategy {
         return new GlobalState(lora, averageRescalers(current.tierRescalers(), updates));
     }
 
+    /** The normalised gamma that {@link #aggregate} averages with ({@link ActivationAwareAggregation#normalisedWeights}). */
+    @Override
+    public double[][][] expertWeights(GlobalState current, List<ClientUpdate> updates) {
+        return ActivationAwareAggregation.normalisedWeights(updates, current.lora().layers(),
+                current.lora().experts(), temperature, denominator);
+    }
+
     /** Per tier k: sum_i |D_i| s_i / sum_i |D_i| over the updates of tier k. */
     public static Map<Integer, float[]> averageRescalers(Map<Integer, float[]> current, List<ClientUpdate> updates) {
         Map<Integer, float[]> out = new TreeMap<>();
