@@ -23,15 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ResumeTest {
     @ParameterizedTest
-    @CsvSource({"flame,6,0", "flora,4,0", "hetlora,4,0.3"})
-    void resumedRunEqualsUninterruptedRun(String method, int rounds, double pruning, @TempDir Path dir)
-            throws Exception {
+    @CsvSource(delimiter = ';', value = {"flame;6;0;{}", "flora;4;0;{}", "hetlora;4;0.3;{}",
+            "flame;4;0;{\"rescaler_init\": \"mass_ratio\", \"rescaler_param\": \"log\", "
+                    + "\"activation_denominator\": \"routed_activations\"}"})
+    void resumedRunEqualsUninterruptedRun(String method, int rounds, double pruning, String overrides,
+                                          @TempDir Path dir) throws Exception {
         int half = rounds / 2;
         ExperimentConfig c = FederationTest.small(21).with("method", method).with("rounds", rounds)
-                .with("participation", 0.5).with("rank_pruning", pruning);
+                .with("participation", 0.5).with("rank_pruning", pruning)
+                .with(new com.fasterxml.jackson.databind.ObjectMapper().readTree(overrides), "test");
         List<RoundReport> straight;
         LoraState straightLora;
         float[] straightExpert;
+        java.util.Map<Integer, float[]> straightRescalers;
         try (Experiment e = Experiment.create(c)) {
             straight = e.runner().run(rounds);
             if (pruning > 0) {
@@ -39,6 +43,7 @@ class ResumeTest {
                         "some client has pruned more than once, so resuming must restore lowered ranks");
             }
             straightLora = e.runner().state().lora();
+            straightRescalers = e.runner().state().tierRescalers();
             straightExpert = e.model().toTensors().get("model.layers.1.mlp.experts.3.down_proj.weight").data();
         }
         try (Experiment e = Experiment.create(c)) {
@@ -73,6 +78,16 @@ class ResumeTest {
                 }
             }
             LoraState lora = e.runner().state().lora();
+            straightRescalers.forEach((k, v) -> assertClose(v, e.runner().state().tierRescalers().get(k)));
+            for (int r = 0; r < rounds; r++) {
+                var a = straight.get(r).trace();
+                var b = resumed.get(r).trace();
+                assertEquals(a.clients(), b.clients(), "round " + (r + 1) + " trace");
+                if (a.weights() != null) {
+                    assertEquals(a.weights()[1][2][0], b.weights()[1][2][0], 1e-9, "round " + (r + 1) + " weights");
+                }
+                a.rescalersAfter().forEach((k, v) -> assertClose(v, b.rescalersAfter().get(k)));
+            }
             for (LoraTarget t : lora.targets()) {
                 assertClose(straightLora.a(0, t), lora.a(0, t));
                 assertClose(straightLora.b(1, t), lora.b(1, t));

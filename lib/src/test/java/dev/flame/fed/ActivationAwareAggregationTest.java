@@ -120,6 +120,36 @@ class ActivationAwareAggregationTest {
     }
 
     @Test
+    void routedActivationsIsTheShareOfTheClientsActivations() {
+        // k = 2, 10 routed tokens, so 20 activations: f = 6/20 = 0.3 for expert 0 (0.6 of its tokens)
+        ClientUpdate a = update(0, 1, counts(6, 14, 0, 0, 0, 0, 0, 0), 10);
+        // a k = 1 client: 10 routed tokens and 10 activations, 9 of them on expert 0
+        long[][] cb = counts(9, 1, 0, 0, 0, 0, 0, 0);
+        ClientUpdate b = new ClientUpdate(1, 1, TinyModels.randomLora(c, 2), new float[] {1f, 1f}, cb,
+                new long[] {10, 10}, 5, 10);
+        double[][] g = ActivationAwareAggregation.weights(List.of(a, b), 0, 8, 2.0,
+                ActivationDenominator.ROUTED_ACTIVATIONS);
+        assertEquals(0.3 * 0.3 * 10, g[0][0], 1e-12);
+        assertEquals(0.9 * 0.9 * 10, g[1][0], 1e-12);
+        double f = 0;
+        for (int j = 0; j < 8; j++) {
+            f += Math.sqrt(ActivationAwareAggregation.weights(List.of(a), 0, 8, 2.0,
+                    ActivationDenominator.ROUTED_ACTIVATIONS)[0][j] / 10);
+        }
+        assertEquals(1.0, f, 1e-12, "f sums to 1 over the experts");
+        // under routed_tokens the same k = 1 client weighs 0.81 against the k = 2 client's 0.36
+        double[][] t = ActivationAwareAggregation.weights(List.of(a, b), 0, 8, 2.0,
+                ActivationDenominator.ROUTED_TOKENS);
+        assertEquals(0.36 * 10, t[0][0], 1e-12);
+        assertEquals(0.81 * 10, t[1][0], 1e-12);
+        double[][][] w = ActivationAwareAggregation.normalisedWeights(List.of(a, b), 2, 8, 2.0,
+                ActivationDenominator.ROUTED_ACTIVATIONS);
+        assertEquals(0.9 / (0.9 + 8.1), w[0][0][0], 1e-12);
+        assertEquals(8.1 / (0.9 + 8.1), w[0][0][1], 1e-12);
+        assertEquals(0.0, w[0][2][0], 0.0, "an expert nobody used has weight 0");
+    }
+
+    @Test
     void rescalersAverageWithinTierByDataSize() {
         ClientUpdate a = new ClientUpdate(0, 2, null, new float[] {1.0f, 2.0f}, null, null, 1, 10);
         ClientUpdate b = new ClientUpdate(1, 2, null, new float[] {2.0f, 4.0f}, null, null, 1, 30);
