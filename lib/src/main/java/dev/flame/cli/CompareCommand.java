@@ -11,8 +11,11 @@ import java.util.concurrent.Callable;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Run the default comparison on the embedded default: flame, fedit, hetlora, flexlora, flora, "
                 + "the reference points weakest-k, weakest-rank and centralised, and FLAME's ablations (rescaler "
-                + "none / fixed / mass ratio, temperature 0 and 4, S = local steps), each over --seeds seeds.",
-                "Writes DIR/summary.csv (method x tier, mean and std over seeds), DIR/results.json (per method, "
+                + "none / fixed, temperature 0 and 4), each over --seeds seeds (the same seeds, data and partitions "
+                + "for every method).",
+                "Prints per method and tier the mean and 95% interval over seeds (Student t) and each method's "
+                        + "paired difference to flame. Writes DIR/summary.csv (method x tier, mean, std and interval), "
+                        + "DIR/compact.csv, DIR/paired.csv, DIR/results.json (per method, "
                         + "seed and round), charts (accuracy against budget, per round, bytes, tier bars, heat "
                         + "maps) and prints the summary. Rerunning into the same DIR resumes: finished cells are "
                         + "kept."})
@@ -21,7 +24,7 @@ final class CompareCommand implements Callable<Integer> {
     Path out = Path.of("out", "compare");
 
     @Option(names = "--seeds", description = "seeds per method (default: ${DEFAULT-VALUE})")
-    int seeds = 3;
+    int seeds = 5;
 
     @Option(names = "--rounds", description = "rounds per experiment (default: ${DEFAULT-VALUE})")
     int rounds = SweepConfig.COMPARISON_ROUNDS;

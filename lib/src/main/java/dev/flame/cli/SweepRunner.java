@@ -83,6 +83,10 @@ final class SweepRunner {
         List<Path> files = write(results, out);
         console.println();
         console.print(RoundTables.console(SweepTables.compact(results)));
+        if (SweepTables.groups(results).size() > 1) {
+            console.println();
+            console.print(RoundTables.console(SweepTables.paired(results, null)));
+        }
         console.printf("%ntotal time %.1f s; wrote %s%n", (System.nanoTime() - t0) / 1e9, files);
         return files;
     }
@@ -94,6 +98,14 @@ final class SweepRunner {
         Path summary = out.resolve("summary.csv");
         RoundTables.writeCsv(SweepTables.summary(results), summary);
         files.add(summary);
+        Path compact = out.resolve("compact.csv");
+        RoundTables.writeCsv(SweepTables.compact(results), compact);
+        files.add(compact);
+        if (SweepTables.groups(results).size() > 1) {
+            Path paired = out.resolve("paired.csv");
+            RoundTables.writeCsv(SweepTables.paired(results, null), paired);
+            files.add(paired);
+        }
         Path json = out.resolve("results.json");
         ObjectNode root = MAPPER.createObjectNode();
         root.put("format_version", 1);

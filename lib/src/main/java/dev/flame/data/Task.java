@@ -27,8 +27,16 @@ import java.util.TreeSet;
  * @param alphabet alphabet index the inputs come from, or {@link #MIXED} (-1) for all alphabets (COPY and REVERSE only)
  * @param mapping  symbol id to symbol id; empty for COPY and REVERSE, a permutation of one alphabet for the mapped kinds;
  *                 stored as an unmodifiable copy sorted by key
+ * @param keyed    for the keyed kinds: key symbol id to a permutation of the task's alphabet (each key symbol from an
+ *                 alphabet other than the task's); empty otherwise. Stored sorted by key.
  */
-public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Integer> mapping) {
+public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Integer> mapping,
+                   Map<Integer, Map<Integer, Integer>> keyed) {
+
+    /** A task without keys. */
+    public Task(String name, TaskKind kind, int alphabet, Map<Integer, Integer> mapping) {
+        this(name, kind, alphabet, mapping, Map.of());
+    }
 
     /** {@link #alphabet()} value of a task whose inputs mix symbols of every alphabet. */
     public static final int MIXED = -1;
@@ -71,6 +79,73 @@ public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Intege
                     + " must be empty: " + kind + " uses the identity");
         }
         mapping = Collections.unmodifiableMap(new TreeMap<>(mapping));
+        if (keyed == null) {
+            keyed = Map.of();
+        }
+        if (kind.keyed()) {
+            if (alphabet == MIXED || keyed.isEmpty()) {
+                throw new IllegalArgumentException("task '" + name + "' of kind " + kind
+                        + " needs a single alphabet index >= 0 and at least one key with its permutation");
+            }
+            TreeMap<Integer, Map<Integer, Integer>> copy = new TreeMap<>();
+            for (Map.Entry<Integer, Map<Integer, Integer>> e : keyed.entrySet()) {
+                Map<Integer, Integer> m = e.getValue();
+                if (e.getKey() == null || m == null || m.isEmpty()
+                        || !new TreeSet<>(m.keySet()).equals(new TreeSet<>(m.values()))) {
+                    throw new IllegalArgumentException("keyed mapping of key " + e.getKey() + " for task '" + name
+                            + "' must be a permutation: its values must be exactly its keys, each once");
+                }
+                if (m.containsKey(e.getKey())) {
+                    throw new IllegalArgumentException("key symbol " + e.getKey() + " of task '" + name
+                            + "' must come from another alphabet than the task's symbols");
+                }
+                copy.put(e.getKey(), Collections.unmodifiableMap(new TreeMap<>(m)));
+            }
+            keyed = Collections.unmodifiableMap(copy);
+        } else if (!keyed.isEmpty()) {
+            throw new IllegalArgumentException("keyed mappings for task '" + name + "' of kind " + kind
+                    + " must be empty: only the keyed kinds have keys");
+        }
+    }
+
+    /**
+     * A keyed task ({@link TaskKind#KEYED_MAP_COPY} or {@link TaskKind#KEYED_MAP_REVERSE}) on {@code alphabet}: each of
+     * {@code keys} (symbol ids of another alphabet) gets its own random derangement of the alphabet, drawn from
+     * {@code rng} in key order.
+     */
+    public static Task keyed(String name, TaskKind kind, int alphabet, int[] keys, SyntheticTokenizer tokenizer,
+                             SplittableRandom rng) {
+        if (!kind.keyed()) {
+            throw new IllegalArgumentException("kind " + kind + " of task '" + name + "' is not a keyed kind");
+        }
+        Map<Integer, Map<Integer, Integer>> maps = new LinkedHashMap<>();
+        for (int key : keys) {
+            maps.put(key, derangement(tokenizer.alphabetIds(alphabet), rng));
+        }
+        return new Task(name, kind, alphabet, Map.of(), maps);
+    }
+
+    /** The key symbols of a keyed task, ascending (empty for the other kinds). */
+    public int[] keys() {
+        return keyed.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * A random input of {@code len} symbols of the task's domain, preceded by a uniformly drawn key for keyed tasks
+     * (so a keyed input has {@code len + 1} symbols).
+     */
+    public int[] drawInput(int len, SyntheticTokenizer tokenizer, SplittableRandom rng) {
+        int[] domain = domain(tokenizer);
+        int off = kind.keyed() ? 1 : 0;
+        int[] input = new int[len + off];
+        if (kind.keyed()) {
+            int[] keys = keys();
+            input[0] = keys[rng.nextInt(keys.length)];
+        }
+        for (int i = 0; i < len; i++) {
+            input[off + i] = domain[rng.nextInt(domain.length)];
+        }
+        return input;
     }
 
     /** A {@link TaskKind#COPY} task on alphabet {@code alphabet} (or {@link #MIXED}). */
@@ -179,6 +254,17 @@ public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Intege
             throw new IllegalArgumentException("alphabet = " + alphabet + " of task '" + name + "' must be in [0, "
                     + (tokenizer.alphabets() - 1) + "] or MIXED (-1) for " + tokenizer);
         }
+        if (kind.keyed()) {
+            int[] ids = tokenizer.alphabetIds(alphabet);
+            for (Map.Entry<Integer, Map<Integer, Integer>> e : keyed.entrySet()) {
+                int[] keys = e.getValue().keySet().stream().mapToInt(Integer::intValue).toArray();
+                if (!Arrays.equals(ids, keys) || !tokenizer.isSymbol(e.getKey())) {
+                    throw new IllegalArgumentException("keyed mapping of key " + e.getKey() + " of task '" + name
+                            + "' must permute exactly the ids of alphabet " + tokenizer.alphabetName(alphabet)
+                            + ", and the key must be a symbol");
+                }
+            }
+        }
         if (kind.mapped()) {
             int[] ids = tokenizer.alphabetIds(alphabet);
             int[] keys = mapping.keySet().stream().mapToInt(Integer::intValue).toArray();
@@ -190,18 +276,31 @@ public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Intege
         }
     }
 
-    /** The answer symbols for {@code input} (without {@code <eos>}): reversed if the kind reverses, then mapped. */
+    /**
+     * The answer symbols for {@code input} (without {@code <eos>}): reversed if the kind reverses, then mapped; for a
+     * keyed task the first input symbol is the key, which selects the mapping and is not part of the answer.
+     */
     public int[] answer(int[] input) {
         Objects.requireNonNull(input, "input");
-        int m = input.length;
+        Map<Integer, Integer> map = mapping;
+        int from = 0;
+        if (kind.keyed()) {
+            if (input.length < 2 || !keyed.containsKey(input[0])) {
+                throw new IllegalArgumentException("input " + Arrays.toString(input) + " of keyed task '" + name
+                        + "' must start with one of its keys " + keyed.keySet() + " followed by symbols");
+            }
+            map = keyed.get(input[0]);
+            from = 1;
+        }
+        int m = input.length - from;
         int[] out = new int[m];
         for (int i = 0; i < m; i++) {
-            int x = kind.reverses() ? input[m - 1 - i] : input[i];
-            if (kind.mapped()) {
-                Integer y = mapping.get(x);
+            int x = kind.reverses() ? input[input.length - 1 - i] : input[from + i];
+            if (kind.mapped() || kind.keyed()) {
+                Integer y = map.get(x);
                 if (y == null) {
                     throw new IllegalArgumentException("input symbol id = " + x + " is outside the alphabet of task '" + name
-                            + "'; allowed ids: " + mapping.keySet());
+                            + "'; allowed ids: " + map.keySet());
                 }
                 x = y;
             }
@@ -223,14 +322,16 @@ public record Task(String name, TaskKind kind, int alphabet, Map<Integer, Intege
         prompt[1] = tokenizer.id(instruction());
         System.arraycopy(input, 0, prompt, 2, m);
         prompt[m + 2] = tokenizer.sepId();
-        int[] answer = Arrays.copyOf(answer(input), m + 1);
-        answer[m] = tokenizer.eosId();
+        int[] y = answer(input);
+        int[] answer = Arrays.copyOf(y, y.length + 1);
+        answer[y.length] = tokenizer.eosId();
         return new Example(name, prompt, answer);
     }
 
     @Override
     public String toString() {
         return "Task[" + name + ", " + kind + ", alphabet=" + (mixed() ? "mixed" : String.valueOf(alphabet))
-                + (kind.mapped() ? ", mapping=" + mapping : "") + "]";
+                + (kind.mapped() ? ", mapping=" + mapping : "")
+                + (kind.keyed() ? ", " + keyed.size() + " keys " + keyed.keySet() : "") + "]";
     }
 }

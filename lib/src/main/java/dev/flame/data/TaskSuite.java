@@ -115,6 +115,50 @@ public final class TaskSuite {
         return new TaskSuite("finetune", tasks, tokenizer);
     }
 
+    /** The task suites known by name: {@code v1} ({@link #finetuneDefault}) and {@code v2} ({@link #keyedDefault}). */
+    public static final List<String> SUITES = List.of("v1", "v2");
+
+    /** The default number of keys per task of suite v2. */
+    public static final int DEFAULT_KEYS = 6;
+
+    /** The fine-tuning suite named {@code name} ({@link #SUITES}); {@code keys} is used by v2 only. */
+    public static TaskSuite named(String name, long seed, int keys) {
+        return switch (name) {
+            case "v1" -> finetuneDefault(seed);
+            case "v2" -> keyedDefault(seed, keys);
+            default -> throw new IllegalArgumentException("task_suite = " + name + " is not one of " + SUITES);
+        };
+    }
+
+    /**
+     * Suite v2 on the default tokenizer: four keyed tasks, {@code kmap-a} and {@code kmap-b} (KEYED_MAP_COPY on
+     * alphabets a and b) and {@code krevmap-c} and {@code krevmap-d} (KEYED_MAP_REVERSE on c and d). Task s takes its
+     * {@code keys} key symbols from alphabet s + 2 (mod 4), chosen at random, and each key its own random derangement
+     * of alphabet s: a prompt {@code <bos> copy k x1 .. xm =} asks for {@code map_k(x1) .. map_k(xm)}. A task is
+     * {@code keys x 12} independent symbol associations, against 12 in v1, so the update it needs has a higher rank.
+     * The seed's generator is split once per task, in the order above.
+     */
+    public static TaskSuite keyedDefault(long seed, int keys) {
+        SyntheticTokenizer tokenizer = new SyntheticTokenizer();
+        if (keys < 1 || keys > tokenizer.alphabetSize()) {
+            throw new IllegalArgumentException("task_keys = " + keys + " is not allowed: it must be in [1, "
+                    + tokenizer.alphabetSize() + "] (key symbols come from one alphabet)");
+        }
+        SplittableRandom root = new SplittableRandom(seed);
+        List<Task> tasks = new ArrayList<>();
+        for (int s = 0; s < 4; s++) {
+            SplittableRandom rng = root.split();
+            int[] keyAlphabet = tokenizer.alphabetIds((s + 2) % 4).clone();
+            Sampling.shuffle(keyAlphabet, rng);
+            int[] chosen = Arrays.copyOf(keyAlphabet, keys);
+            Arrays.sort(chosen);
+            TaskKind kind = s < 2 ? TaskKind.KEYED_MAP_COPY : TaskKind.KEYED_MAP_REVERSE;
+            String name = (s < 2 ? "kmap-" : "krevmap-") + tokenizer.alphabetName(s);
+            tasks.add(Task.keyed(name, kind, s, chosen, tokenizer, rng));
+        }
+        return new TaskSuite("finetune-v2", tasks, tokenizer);
+    }
+
     /** The default pretraining suite on the default tokenizer; see {@link #pretrainDefault(SyntheticTokenizer)}. */
     public static TaskSuite pretrainDefault() {
         return pretrainDefault(new SyntheticTokenizer());
@@ -185,9 +229,9 @@ public final class TaskSuite {
         return maxLen;
     }
 
-    /** Longest example (prompt + answer) in tokens: {@code 2 * maxLen + 4}. */
+    /** Longest example (prompt + answer) in tokens: {@code 2 * maxLen + 4}, one more with a key. */
     public int maxExampleLength() {
-        return 2 * maxLen + 4;
+        return 2 * maxLen + 4 + (tasks.stream().anyMatch(t -> t.kind().keyed()) ? 1 : 0);
     }
 
     /**
@@ -197,6 +241,7 @@ public final class TaskSuite {
     public long inputSpace(Task task) {
         long d = task.domain(tokenizer).length;
         long total = 0;
+        long keys = Math.max(1, task.keys().length);
         for (int len = minLen; len <= maxLen; len++) {
             long pow = 1;
             for (int i = 0; i < len && pow != Long.MAX_VALUE; i++) {
@@ -204,7 +249,7 @@ public final class TaskSuite {
             }
             total = total > Long.MAX_VALUE - pow ? Long.MAX_VALUE : total + pow;
         }
-        return total;
+        return total > Long.MAX_VALUE / keys ? Long.MAX_VALUE : total * keys;
     }
 
     /**
@@ -259,15 +304,11 @@ public final class TaskSuite {
         List<Example> test = new ArrayList<>(tasks.size() * testPerTask);
         for (Task t : tasks) {
             SplittableRandom rng = root.split();
-            int[] domain = t.domain(tokenizer);
             Set<List<Integer>> seen = new HashSet<>();
             List<Example> drawn = new ArrayList<>((int) needed);
             while (drawn.size() < needed) {
                 int len = minLen + rng.nextInt(maxLen - minLen + 1);
-                int[] input = new int[len];
-                for (int i = 0; i < len; i++) {
-                    input[i] = domain[rng.nextInt(domain.length)];
-                }
+                int[] input = t.drawInput(len, tokenizer, rng);
                 if (seen.add(Arrays.stream(input).boxed().collect(Collectors.toUnmodifiableList()))) {
                     drawn.add(t.example(input, tokenizer));
                 }
@@ -289,6 +330,11 @@ public final class TaskSuite {
                     .append(t.mixed() ? "all alphabets" : "alphabet " + tokenizer.alphabetName(t.alphabet()));
             if (t.kind().mapped()) {
                 sb.append(", map ").append(readable.get(t.name()));
+            }
+            if (t.kind().keyed()) {
+                sb.append(", ").append(t.keys().length).append(" keys from alphabet ")
+                        .append(tokenizer.alphabetName(tokenizer.alphabetOf(t.keys()[0])))
+                        .append(", one derangement each");
             }
             sb.append('\n');
         }

@@ -50,10 +50,30 @@ public record CellResult(String id, String method, Map<String, JsonNode> conditi
      * @param bytesUp      bytes sent back by all sampled clients
      * @param flops        analytic training FLOPs of all clients
      * @param failed       clients left out of aggregation
+     * @param global       the server's model at all K experts, or null when not evaluated
+     * @param personal     the mean over clients of their personal accuracy, or null when not evaluated
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Round(int round, double meanAccuracy, Map<Integer, Double> accuracy, Map<Integer, Double> loss,
-                        long bytesDown, long bytesUp, double flops, int clients, int failed, double seconds) {
+                        long bytesDown, long bytesUp, double flops, int clients, int failed, double seconds,
+                        Double global, Double personal) {
+        /** A round without the global and personal protocols. */
+        public Round(int round, double meanAccuracy, Map<Integer, Double> accuracy, Map<Integer, Double> loss,
+                     long bytesDown, long bytesUp, double flops, int clients, int failed, double seconds) {
+            this(round, meanAccuracy, accuracy, loss, bytesDown, bytesUp, flops, clients, failed, seconds, null, null);
+        }
+    }
+
+    /** The last round's global-model accuracy (all K experts), or NaN when not evaluated. */
+    public double finalGlobalAccuracy() {
+        Double g = rounds.isEmpty() ? null : rounds.get(rounds.size() - 1).global();
+        return g == null ? Double.NaN : g;
+    }
+
+    /** The last round's mean personal accuracy, or NaN when not evaluated. */
+    public double finalPersonalAccuracy() {
+        Double p = rounds.isEmpty() ? null : rounds.get(rounds.size() - 1).personal();
+        return p == null ? Double.NaN : p;
     }
 
     /** The last round's accuracy of {@code tier}, or NaN. */
@@ -93,7 +113,9 @@ public record CellResult(String id, String method, Map<String, JsonNode> conditi
                 failed += c.ok() ? 0 : 1;
             }
             rounds.add(new Round(r.round(), r.eval().meanAccuracy(), new TreeMap<>(r.eval().tierAccuracy()),
-                    new TreeMap<>(r.eval().tierLoss()), down, up, flops, r.clients().size(), failed, r.seconds()));
+                    new TreeMap<>(r.eval().tierLoss()), down, up, flops, r.clients().size(), failed, r.seconds(),
+                    r.eval().globalAccuracy(), Double.isFinite(r.eval().meanPersonalAccuracy())
+                    ? r.eval().meanPersonalAccuracy() : null));
         }
         return new CellResult(cell.id(), cell.method(), cell.conditions(), cell.seed(),
                 mapper.valueToTree(e.config()), tiers, new TreeMap<>(base.tierAccuracy()), rounds, seconds,

@@ -67,6 +67,8 @@ public record ExperimentConfig(
         double rankPruning,
         String device,
         String dataset,
+        String taskSuite,
+        int taskKeys,
         String datasetFormat,
         String tokenizer,
         double testFraction,
@@ -97,6 +99,9 @@ public record ExperimentConfig(
      */
     public static final List<String> EVALUATIONS = List.of("tiers", "global", "personal");
 
+    /** The embedded task suite by default ({@code task_suite}). */
+    public static final String DEFAULT_TASK_SUITE = "v1";
+
     /** The learned rescaler's own Adam learning rate by default (measured with {@code ./flame rescaler-probe}). */
     public static final double DEFAULT_RESCALER_LEARNING_RATE = 0.05;
 
@@ -105,7 +110,7 @@ public record ExperimentConfig(
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
                 "dirichlet", 0.5, 240, 50, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned",
                 DEFAULT_RESCALER_LEARNING_RATE, "one", "linear", 2.0, "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC,
-                "auto", "", 0.1, 256, 0, 0, EVALUATIONS);
+                DEFAULT_TASK_SUITE, dev.flame.data.TaskSuite.DEFAULT_KEYS, "auto", "", 0.1, 256, 0, 0, EVALUATIONS);
     }
 
     /** Whether this config trains on the embedded synthetic tasks (else on the instruction file {@code dataset}). */
@@ -277,6 +282,10 @@ public record ExperimentConfig(
         require(device != null && DEVICES.contains(device), "device", device, "one of " + DEVICES);
         require(dataset != null && !dataset.isBlank(), "dataset", dataset,
                 "\"" + SYNTHETIC + "\" (the embedded tasks) or the path of a Dolly/Alpaca .jsonl or .json file");
+        require(taskSuite != null && dev.flame.data.TaskSuite.SUITES.contains(taskSuite), "task_suite", taskSuite,
+                "one of " + dev.flame.data.TaskSuite.SUITES + " (the embedded synthetic tasks)");
+        require(taskKeys >= 1 && taskKeys <= 12, "task_keys", taskKeys,
+                "an integer in [1, 12]: keys per task of task suite v2, each with its own symbol mapping");
         require(datasetFormat != null && DATASET_FORMATS.contains(datasetFormat), "dataset_format", datasetFormat,
                 "one of " + DATASET_FORMATS);
         require(tokenizer != null, "tokenizer", tokenizer,

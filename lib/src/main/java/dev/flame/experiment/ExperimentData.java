@@ -43,7 +43,7 @@ public record ExperimentData(Split split, Tokenizer tokenizer, List<String> task
      */
     static ExperimentData synthetic(ExperimentConfig config, SmoeConfig model, Path modelDir, long suiteSeed,
                                     long dataSeed) {
-        TaskSuite suite = TaskSuite.finetuneDefault(suiteSeed);
+        TaskSuite suite = TaskSuite.named(config.taskSuite(), suiteSeed, config.taskKeys());
         if (suite.tokenizer().vocabSize() != model.vocabSize()) {
             throw new IllegalArgumentException("model " + modelDir + " has vocab_size = " + model.vocabSize()
                     + " but the synthetic tasks need " + suite.tokenizer().vocabSize()
@@ -51,7 +51,8 @@ public record ExperimentData(Split split, Tokenizer tokenizer, List<String> task
         }
         Split split = suite.generate(config.trainPerTask(), config.testPerTask(), dataSeed);
         return new ExperimentData(split, suite.tokenizer(), suite.taskNames(), suite,
-                "synthetic tasks " + suite.taskNames() + " (" + split.train().size() + " train, " + split.test().size()
+                "synthetic tasks " + config.taskSuite() + " " + suite.taskNames()
+                        + (config.taskSuite().equals("v2") ? " with " + config.taskKeys() + " keys each" : "") + " (" + split.train().size() + " train, " + split.test().size()
                         + " held-out test examples)");
     }
 

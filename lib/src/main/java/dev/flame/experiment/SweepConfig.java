@@ -133,8 +133,10 @@ public record SweepConfig(ObjectNode base, Map<String, ObjectNode> variants, Map
 
     /**
      * The default comparison ({@code ./flame compare}): FLAME, the four rank-based baselines, the reference points
-     * and FLAME's ablations (rescaler modes, temperature 0 and 4, S = local steps), over {@code seeds} seeds
-     * (1, 2, ...), with {@code rounds} rounds each.
+     * and FLAME's main ablations (no and fixed rescaler, temperature 0 and 4), over {@code seeds} seeds (1, 2, ...),
+     * with {@code rounds} rounds each. Its variant labels are those of {@code ./flame claims}, so the two can share
+     * cells. The other ablations have sweeps of their own ({@code configs/sweeps/rescaler.json},
+     * {@code aggregation.json}).
      */
     public static SweepConfig comparison(int seeds, int rounds) {
         if (seeds < 1) {
@@ -151,10 +153,8 @@ public record SweepConfig(ObjectNode base, Map<String, ObjectNode> variants, Map
         }
         v.put("flame-rescaler-none", MAPPER.createObjectNode().put("rescaler", "none"));
         v.put("flame-rescaler-fixed", MAPPER.createObjectNode().put("rescaler", "fixed_k_over_ki"));
-        v.put("flame-rescaler-mass", MAPPER.createObjectNode().put("rescaler", "mass_ratio"));
         v.put("flame-t0", MAPPER.createObjectNode().put("temperature", 0.0));
         v.put("flame-t4", MAPPER.createObjectNode().put("temperature", 4.0));
-        v.put("flame-s-steps", MAPPER.createObjectNode().put("activation_denominator", "local_steps"));
         List<JsonNode> seedValues = new ArrayList<>();
         for (int s = 1; s <= seeds; s++) {
             seedValues.add(MAPPER.getNodeFactory().numberNode(s));

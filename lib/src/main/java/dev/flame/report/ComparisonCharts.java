@@ -32,7 +32,7 @@ public final class ComparisonCharts {
      * fewer FLOPs); the rank-based methods' tiers sit almost on one x (the frozen base dominates their compute).
      */
     public static BufferedImage accuracyVsBudget(Map<String, List<CellResult>> groups) {
-        XYChart chart = chart("Accuracy against compute budget",
+        XYChart chart = chart("Accuracy against compute budget (95% CI over seeds)",
                 "training FLOPs per token of the tier (analytic, millions)", "final exact-match accuracy (%)");
         boolean any = false;
         for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
@@ -48,7 +48,8 @@ public final class ComparisonCharts {
                 if (Double.isFinite(m)) {
                     xs.add(t.flopsPerToken() / 1e6);
                     ys.add(100 * m);
-                    err.add(v.length > 1 ? 100 * SweepTables.std(v) : 0.0);
+                    double half = Intervals.mean95(v).half();
+                    err.add(Double.isFinite(half) ? 100 * half : 0.0);
                 }
             }
             if (xs.isEmpty()) {

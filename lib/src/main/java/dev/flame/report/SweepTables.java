@@ -51,7 +51,8 @@ public final class SweepTables {
 
     /**
      * One row per group and tier, plus a "mean" row per group (mean over tiers): the final round's held-out
-     * accuracy as mean and sample standard deviation over seeds (missing with one seed), the tier's k, rank and
+     * accuracy as mean, sample standard deviation and 95% Student t interval over seeds (missing with one
+     * seed), the tier's k, rank and
      * analytic training FLOPs per token, and the mean bytes per client per round (down + up).
      */
     public static Table summary(List<CellResult> cells) {
@@ -66,6 +67,8 @@ public final class SweepTables {
         DoubleColumn flops = DoubleColumn.create("train_flops_per_token");
         DoubleColumn mean = DoubleColumn.create("accuracy_mean");
         DoubleColumn std = DoubleColumn.create("accuracy_std");
+        DoubleColumn low = DoubleColumn.create("accuracy_ci95_low");
+        DoubleColumn high = DoubleColumn.create("accuracy_ci95_high");
         IntColumn seeds = IntColumn.create("seeds");
         DoubleColumn bytes = DoubleColumn.create("bytes_per_client_round");
         for (List<CellResult> g : groups(cells).values()) {
@@ -98,19 +101,24 @@ public final class SweepTables {
                 }
                 double[] v = values.get(i);
                 mean.append(mean(v));
+                Intervals.Interval ci = Intervals.mean95(v);
                 if (v.length > 1) {
                     std.append(std(v));
+                    low.append(ci.low());
+                    high.append(ci.high());
                 } else {
                     std.appendMissing();
+                    low.appendMissing();
+                    high.appendMissing();
                 }
                 seeds.append(v.length);
                 bytes.append(clientBytes);
             }
         }
-        Table t = Table.create("Final held-out accuracy per method and tier (mean and std over seeds)");
+        Table t = Table.create("Final held-out accuracy per method and tier (mean, std and 95% CI over seeds)");
         t.addColumns(method);
         conds.values().forEach(t::addColumns);
-        t.addColumns(tier, k, rank, flops, mean, std, seeds, bytes);
+        t.addColumns(tier, k, rank, flops, mean, std, low, high, seeds, bytes);
         return t;
     }
 
@@ -128,8 +136,10 @@ public final class SweepTables {
     }
 
     /**
-     * A compact console/markdown-ready view of {@link #summary}: one row per group, one "mean ± std" column per tier
-     * and one for the mean over tiers, in percent.
+     * A compact console/markdown-ready view of {@link #summary}: one row per group, one "mean [95% CI]" column per
+     * tier (Student t over seeds, {@link Intervals#mean95}), one for the mean over tiers, and, when measured, one for
+     * the server's model at all K experts ({@code global}) and one for the clients' mean personal accuracy, in
+     * percent.
      */
     public static Table compact(List<CellResult> cells) {
         StringColumn name = StringColumn.create("method");
@@ -140,21 +150,83 @@ public final class SweepTables {
             }
         }
         cols.put("mean", StringColumn.create("mean"));
+        if (cells.stream().anyMatch(c -> Double.isFinite(c.finalGlobalAccuracy()))) {
+            cols.put("global", StringColumn.create("global"));
+        }
+        if (cells.stream().anyMatch(c -> Double.isFinite(c.finalPersonalAccuracy()))) {
+            cols.put("personal", StringColumn.create("personal"));
+        }
         for (Map.Entry<String, List<CellResult>> g : groups(cells).entrySet()) {
             name.append(g.getKey());
             List<CellResult> cs = g.getValue();
             for (Map.Entry<String, StringColumn> col : cols.entrySet()) {
-                double[] v;
-                if (col.getKey().equals("mean")) {
-                    v = cs.stream().mapToDouble(CellResult::finalMeanAccuracy).toArray();
-                } else {
-                    int tier = Integer.parseInt(col.getKey().substring(2));
-                    v = cs.stream().mapToDouble(c -> c.finalAccuracy(tier)).toArray();
-                }
-                col.getValue().append(percent(v));
+                col.getValue().append(Intervals.mean95(column(cs, col.getKey())).percent());
             }
         }
-        Table t = Table.create("Final held-out exact-match accuracy (%), mean \u00b1 std over seeds");
+        int seeds = groups(cells).values().stream().mapToInt(List::size).max().orElse(0);
+        Table t = Table.create("Final held-out exact-match accuracy (%), mean [95% CI, Student t] over " + seeds
+                + " seed" + (seeds == 1 ? "" : "s"));
+        t.addColumns(name);
+        cols.values().forEach(t::addColumns);
+        return t;
+    }
+
+    /** The final values of one column ("k=4", "mean", "global", "personal") over a group's cells. */
+    static double[] column(List<CellResult> cs, String column) {
+        return switch (column) {
+            case "mean" -> cs.stream().mapToDouble(CellResult::finalMeanAccuracy).toArray();
+            case "global" -> cs.stream().mapToDouble(CellResult::finalGlobalAccuracy).toArray();
+            case "personal" -> cs.stream().mapToDouble(CellResult::finalPersonalAccuracy).toArray();
+            default -> {
+                int tier = Integer.parseInt(column.substring(2));
+                yield cs.stream().mapToDouble(c -> c.finalAccuracy(tier)).toArray();
+            }
+        };
+    }
+
+    /**
+     * Every group's paired difference to a reference group, per tier and for the mean and the global model: for each
+     * seed both groups share (same data, partition and tiers), this group's final accuracy minus the reference's,
+     * as "mean [95% CI]" in points ({@link Intervals#paired95}). The reference's own row is left out.
+     *
+     * @param reference the reference group's name ({@link #groupName}); null: "flame" when there is such a group,
+     *                  else the first group
+     */
+    public static Table paired(List<CellResult> cells, String reference) {
+        Map<String, List<CellResult>> groups = groups(cells);
+        String ref = reference != null ? reference : groups.containsKey("flame") ? "flame"
+                : groups.keySet().stream().findFirst().orElse(null);
+        if (ref == null || !groups.containsKey(ref)) {
+            throw new IllegalArgumentException("reference group " + reference + " is not one of " + groups.keySet());
+        }
+        Table compact = compact(cells);
+        List<String> columns = new ArrayList<>(compact.columnNames().subList(1, compact.columnCount()));
+        columns.remove("personal");
+        StringColumn name = StringColumn.create("method");
+        Map<String, StringColumn> cols = new LinkedHashMap<>();
+        columns.forEach(c -> cols.put(c, StringColumn.create(c)));
+        Map<Long, CellResult> bySeed = new LinkedHashMap<>();
+        groups.get(ref).forEach(c -> bySeed.put(c.seed(), c));
+        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
+            if (g.getKey().equals(ref)) {
+                continue;
+            }
+            List<CellResult> mine = new ArrayList<>();
+            List<CellResult> theirs = new ArrayList<>();
+            for (CellResult c : g.getValue()) {
+                if (bySeed.containsKey(c.seed())) {
+                    mine.add(c);
+                    theirs.add(bySeed.get(c.seed()));
+                }
+            }
+            name.append(g.getKey());
+            for (Map.Entry<String, StringColumn> col : cols.entrySet()) {
+                col.getValue().append(Intervals.paired95(column(mine, col.getKey()), column(theirs, col.getKey()))
+                        .points());
+            }
+        }
+        Table t = Table.create("Paired difference to " + ref + " (points), mean [95% CI, Student t] over the "
+                + "seeds both ran");
         t.addColumns(name);
         cols.values().forEach(t::addColumns);
         return t;

@@ -222,4 +222,45 @@ class TaskSuiteTest {
         assertThrows(IllegalArgumentException.class, () -> TaskSuite.finetuneDefault(0, new SyntheticTokenizer(3, 12)));
         assertThrows(IllegalArgumentException.class, () -> Task.derangement(new int[] {16}, new SplittableRandom(0)));
     }
+
+    @Test
+    void suiteV2IsKeyedDeterministicAndHoldsOutInputs() {
+        TaskSuite suite = TaskSuite.keyedDefault(5, 6);
+        SyntheticTokenizer tok = suite.tokenizer();
+        assertEquals(List.of("kmap-a", "kmap-b", "krevmap-c", "krevmap-d"), suite.taskNames());
+        assertEquals(suite.tasks(), TaskSuite.keyedDefault(5, 6).tasks(), "the suite is a function of the seed");
+        assertNotEquals(suite.tasks(), TaskSuite.keyedDefault(6, 6).tasks());
+        for (int s = 0; s < 4; s++) {
+            Task t = suite.tasks().get(s);
+            assertEquals(6, t.keys().length);
+            Set<Map<Integer, Integer>> distinct = new HashSet<>(t.keyed().values());
+            assertEquals(6, distinct.size(), "every key has its own mapping");
+            for (int key : t.keys()) {
+                assertEquals((s + 2) % 4, tok.alphabetOf(key), "keys come from alphabet s + 2");
+            }
+        }
+        Split a = suite.generate(200, 50, 9);
+        Split b = TaskSuite.keyedDefault(5, 6).generate(200, 50, 9);
+        assertEquals(inputs(a.train()), inputs(b.train()));
+        assertEquals(inputs(a.test()), inputs(b.test()));
+        Set<List<Integer>> train = inputs(a.train());
+        for (Example e : a.test()) {
+            assertTrue(!train.contains(Arrays.stream(e.input()).boxed().toList()), "held-out input seen in training");
+        }
+        // an answer by hand: the key selects the permutation, the key itself is not answered
+        Task rev = suite.task("krevmap-c");
+        int key = rev.keys()[2];
+        int[] x = tok.alphabetIds(2);
+        Map<Integer, Integer> m = rev.keyed().get(key);
+        assertArrayEquals(new int[] {m.get(x[3]), m.get(x[1]), m.get(x[0])},
+                rev.answer(new int[] {key, x[0], x[1], x[3]}));
+        Example ex = rev.example(new int[] {key, x[0], x[1], x[3]}, tok);
+        assertEquals(4 + 3, ex.prompt().length);
+        assertEquals(3 + 1, ex.answer().length);
+        assertThrows(IllegalArgumentException.class, () -> rev.answer(new int[] {x[0], x[1]}));
+        assertThrows(IllegalArgumentException.class, () -> TaskSuite.keyedDefault(5, 13));
+        // v1 is unchanged by the keyed kinds: the same seed gives the same examples as before
+        assertEquals(inputs(TaskSuite.finetuneDefault(11).generate(50, 20, 123).train()),
+                inputs(TaskSuite.named("v1", 11, 6).generate(50, 20, 123).train()));
+    }
 }
