@@ -113,9 +113,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 System.out.printf("final mean accuracy %.1f%% (base %.1f%%, %+.1f points); per tier: %s%n",
                         100 * last.meanAccuracy(), 100 * base.meanAccuracy(),
                         100 * (last.meanAccuracy() - base.meanAccuracy()), ConsoleProgress.tiers(last.tierAccuracy()));
-                if (c.rescalerMode() == dev.flame.rescale.RescalerMode.LEARNED) {
-                    System.out.println("learned rescalers (one per MoE layer): "
-                            + ConsoleProgress.rescalers(exp.runner().state().tierRescalers()));
+                String learned = ConsoleProgress.rescalers(exp.runner().state().tierRescalers());
+                if (c.rescalerMode() == dev.flame.rescale.RescalerMode.LEARNED && !learned.isEmpty()) {
+                    System.out.println("learned rescalers (one per MoE layer): " + learned);
                 }
             }
             System.out.printf("total time %.1f s; wrote %s and a checkpoint (%s) to resume from with "

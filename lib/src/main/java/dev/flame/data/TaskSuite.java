@@ -119,7 +119,7 @@ public final class TaskSuite {
     public static final List<String> SUITES = List.of("v1", "v2");
 
     /** The default number of keys per task of suite v2. */
-    public static final int DEFAULT_KEYS = 6;
+    public static final int DEFAULT_KEYS = 2;
 
     /** The fine-tuning suite named {@code name} ({@link #SUITES}); {@code keys} is used by v2 only. */
     public static TaskSuite named(String name, long seed, int keys) {
