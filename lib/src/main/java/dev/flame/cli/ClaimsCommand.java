@@ -70,8 +70,15 @@ final class ClaimsCommand implements Callable<Integer> {
                         + "%.0f minutes on 2 cores for the default federation, plus the step timing%n", cells,
                 finished, out, rounds, (cells - finished) * SECONDS_PER_CELL * rounds / 10 / 60);
         long t0 = System.nanoTime();
-        SweepRunner.run(sweep, out, System.out);
-        List<CellResult> results = Sweep.run(sweep, out, null);
+        // only the cells: a DIR shared with ./flame compare keeps compare's own summary and charts
+        List<CellResult> results = Sweep.run(sweep, out, new Sweep.Listener() {
+            @Override
+            public void onCellDone(int index, int total, CellResult r, boolean resumed) {
+                System.out.printf(Locale.ROOT, "[%d/%d] %-22s seed %-3d final mean %5.1f%%  %s%n", index + 1, total,
+                        r.method(), r.seed(), 100 * r.finalMeanAccuracy(),
+                        resumed ? "(finished earlier)" : String.format(Locale.ROOT, "(%.0f s)", r.seconds()));
+            }
+        });
         Claims.StepTimes times = repeats == 0 ? null : stepTimes(ExperimentConfig.fromJson(base, "claims"), repeats);
         List<Claim> claims = Claims.evaluate(results, times);
         Files.createDirectories(out);

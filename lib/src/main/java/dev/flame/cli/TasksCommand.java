@@ -6,6 +6,7 @@ import dev.flame.data.Example;
 import dev.flame.data.Split;
 import dev.flame.data.SyntheticTokenizer;
 import dev.flame.data.TaskSuite;
+import dev.flame.experiment.ExperimentConfig;
 import dev.flame.model.io.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,13 +39,19 @@ public final class TasksCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the task mappings and examples (default: ${DEFAULT-VALUE})")
     long seed = 42;
 
+    @Option(names = "--suite", description = "task suite, v1 or v2 (default: ${DEFAULT-VALUE})")
+    String suiteName = ExperimentConfig.DEFAULT_TASK_SUITE;
+
+    @Option(names = "--keys", description = "keys per task of suite v2 (default: ${DEFAULT-VALUE})")
+    int keys = TaskSuite.DEFAULT_KEYS;
+
     @Override
     public Integer call() throws Exception {
         if (perTask < 1) {
             throw new IllegalArgumentException("--per-task = " + perTask + " must be a positive integer");
         }
         SplittableRandom root = new SplittableRandom(seed);
-        TaskSuite suite = TaskSuite.finetuneDefault(root.split().nextLong());
+        TaskSuite suite = TaskSuite.named(suiteName, root.split().nextLong(), keys);
         Split split = suite.generate(perTask, 1, root.split().nextLong());
         SyntheticTokenizer tok = suite.tokenizer();
         ObjectMapper json = new ObjectMapper();

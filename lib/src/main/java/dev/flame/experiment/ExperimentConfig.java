@@ -108,7 +108,7 @@ public record ExperimentConfig(
     /** The default FLAME experiment ({@code ./flame demo}). */
     public static ExperimentConfig defaults() {
         return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
-                "dirichlet", 0.5, 240, 200, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned",
+                "dirichlet", 0.5, 240, 100, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned",
                 DEFAULT_RESCALER_LEARNING_RATE, "one", "linear", 2.0, "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC,
                 DEFAULT_TASK_SUITE, dev.flame.data.TaskSuite.DEFAULT_KEYS, "auto", "", 0.1, 256, 0, 0, EVALUATIONS);
     }

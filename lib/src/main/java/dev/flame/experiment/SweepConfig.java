@@ -44,7 +44,7 @@ import java.util.Set;
 public record SweepConfig(ObjectNode base, Map<String, ObjectNode> variants, Map<String, List<JsonNode>> grid) {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     /** Rounds per experiment in the default comparison. */
-    public static final int COMPARISON_ROUNDS = 6;
+    public static final int COMPARISON_ROUNDS = 10;
     private static final Set<String> KEYS = Set.of("base", "variants", "grid");
 
     /** One experiment of the sweep. */
