@@ -7,11 +7,11 @@ import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.experiment.ExperimentOutputs;
 import dev.flame.experiment.RunCheckpoint;
+import dev.flame.experiment.RunDirectory;
 import dev.flame.fed.RoundListener;
 import dev.flame.fed.RoundReport;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,6 +31,13 @@ abstract class ExperimentCommand implements Callable<Integer> {
             + "environment.md)")
     String device;
 
+    @Option(names = "--force", description = "start even if --out holds another run (a different config): that "
+            + "run's files are deleted first")
+    boolean force;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     abstract ExperimentConfig config() throws Exception;
 
     /** A saved run to continue instead of starting one, or null. */
@@ -42,13 +49,37 @@ abstract class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         Path resume = resumeFrom();
-        if (resume == null && out != null && Files.exists(out) && !Files.isDirectory(out)) {
-            // checked before the config and the training, so that the mistake costs nothing and nothing is written
-            throw new IllegalArgumentException("--out " + out + " is an existing file, not a directory; give a "
-                    + "directory for the results");
+        boolean outGiven = spec != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--out");
+        if (resume != null && outGiven) {
+            throw new IllegalArgumentException("--out " + out + " cannot be combined with --resume " + resume + ": a "
+                    + "resumed run continues in its own directory; to keep the original, copy it first (cp -r "
+                    + resume + " " + out + ") and resume the copy");
         }
+        if (resume != null && force) {
+            throw new IllegalArgumentException("--force has no meaning with --resume: a resumed run continues its "
+                    + "own files");
+        }
+        Path dir = resume != null ? resume : out;
+        // checked before the config and the training, so that the mistake costs nothing and nothing is written
+        boolean created = resume == null && RunDirectory.checkWritable(dir, "--out");
+        try {
+            return run(t0, resume, dir);
+        } catch (Exception | Error e) {
+            if (created) {
+                RunDirectory.removeIfEmpty(dir);
+            }
+            throw e;
+        }
+    }
+
+    private int run(long t0, Path resume, Path dir) throws Exception {
         RunCheckpoint.Loaded saved = resume == null ? null : RunCheckpoint.load(resume);
         ExperimentConfig c = saved != null ? saved.config() : config();
+        if (saved != null && rounds != null && rounds < saved.round()) {
+            throw new IllegalArgumentException("--rounds = " + rounds + " is fewer than the " + saved.round()
+                    + " rounds " + resume + " has done; give at least " + saved.round() + " (more extends the run)");
+        }
         if (rounds != null || seed != null || device != null) {
             if (seed != null && saved != null) {
                 throw new IllegalArgumentException("--seed = " + seed + " cannot change a resumed run (its seed is "
@@ -66,14 +97,17 @@ abstract class ExperimentCommand implements Callable<Integer> {
             }
             c = ExperimentConfig.fromJson(o, "command line");
         }
-        Path dir = saved != null ? resume : out;
         if (saved != null && device != null) {
             // the device is where the run computes, not what it computes: a resumed run may move
             saved = new RunCheckpoint.Loaded(saved.manifest(), saved.config().with("device", device), saved.state(),
                     saved.modelDir());
         }
         try (Experiment exp = saved != null ? RunCheckpoint.resume(saved) : Experiment.create(c)) {
-            System.out.println(exp.summary());
+            if (saved == null) {
+                RunDirectory.claim(dir, c, force);
+            }
+            RunDirectory.removeTemporaryFiles(dir);
+            System.out.println(dev.flame.report.SafeText.of(exp.summary(), 1 << 20));
             System.out.println();
             ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers(), c.evaluates("global"),
                     c.evaluates("personal"));
@@ -98,7 +132,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
                     try {
                         RunCheckpoint.save(dir, exp, base);
                     } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException("could not save the checkpoint in " + dir, e);
+                        throw new java.io.UncheckedIOException(new java.io.IOException("could not save the checkpoint "
+                                + "in " + dir + ": " + e.getMessage(), e));
                     }
                 }
             });

@@ -59,6 +59,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     /** Sep tokens looked for when none is named, in order. */
     public static final String SEP_CANDIDATES = "<sep> [SEP] <|sep|>";
 
+    /** The largest {@code tokenizer.json} read, in bytes (256 MiB). */
+    public static final long MAX_FILE_BYTES = 256L << 20;
+    /** Ids must be below this (2^24, over 100 times the largest published vocabularies). */
+    public static final int MAX_VOCAB = 1 << 24;
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Map<String, String> OPTIONS = Map.of(
             "addSpecialTokens", "false",
@@ -156,6 +161,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
                 throw new NoSuchFileException(f.toString(), null, Files.isDirectory(path)
                         ? "directory " + path + " has no tokenizer.json" : "no such tokenizer file");
             }
+            long bytes = Files.size(f);
+            if (bytes > MAX_FILE_BYTES) {
+                throw new IOException(f + " is " + bytes + " bytes, more than the " + MAX_FILE_BYTES + " bytes a "
+                        + "tokenizer.json may have here (the largest published ones are tens of MB); it is not a "
+                        + "tokenizer file");
+            }
             String json;
             try {
                 json = Files.readString(f, StandardCharsets.UTF_8);
@@ -166,8 +177,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             try {
                 root = MAPPER.readTree(json);
             } catch (JsonProcessingException e) {
-                throw new IOException(f + " is not valid JSON: " + e.getOriginalMessage() + " (line "
-                        + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
+                // a limit of the reader (nesting depth, number or string length) has no location
+                String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
+                throw new IOException(f + " is not valid JSON or exceeds a reader limit: "
+                        + abbreviate(String.valueOf(e.getOriginalMessage())) + where, e);
             }
             if (root == null || !root.isObject()) {
                 throw new IOException(f + " must hold a JSON object with 'model' and 'added_tokens'");
@@ -276,7 +290,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             if (v.byId.isEmpty()) {
                 throw new IOException(f + ": the vocabulary (model.vocab and added_tokens) is empty");
             }
-            int size = v.byId.lastKey() + 1;
+            int largest = v.byId.lastKey();
+            if (largest >= MAX_VOCAB) {
+                throw new IOException(f + ": id " + largest + " (" + v.where.get(largest) + ") is beyond the limit of "
+                        + (MAX_VOCAB - 1) + "; ids index the model's embedding rows, and no vocabulary is this large");
+            }
+            int size = largest + 1;
             v.tokens = new String[size];
             v.byId.forEach((id, tok) -> v.tokens[id] = tok);
             return v;
@@ -443,7 +462,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
 
     private static String abbreviate(String s) {
-        String oneLine = s.replace("\n", "\\n");
+        String oneLine = dev.flame.report.SafeText.of(s.replace("\n", "\\n"), 200);
         return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";
     }
 }

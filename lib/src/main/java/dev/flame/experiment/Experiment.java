@@ -123,6 +123,7 @@ public final class Experiment implements AutoCloseable {
         this.budgets = method.budgets(config, topK);
         // the server's rank: r, or the largest rank any tier trains (the weakest-rank reference trains less)
         int globalRank = config.tiers().stream().mapToInt(t -> budgets.of(t).rank()).max().orElse(config.loraRank());
+        checkRank(config, mc, targets.size(), globalRank);
         this.lora = new LoraConfig(globalRank, config.loraAlpha(), targets);
         Map<Integer, float[]> rescalers = initialRescalers(config, model, budgets, clients, split.train());
         GlobalState initial = new GlobalState(LoraState.init(mc, lora, loraRng), rescalers);
@@ -145,6 +146,30 @@ public final class Experiment implements AutoCloseable {
         runner.setFaultInjection(config.faultFraction());
         runner.setEvaluations(config.evaluates("global"), config.evaluates("personal"));
         runner.setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * Refuses a rank the model cannot use or the heap cannot hold, before anything is allocated: r must be at most
+     * min(hidden_size, intermediate_size) (a higher rank adds nothing to a d x e update), and the LoRA,
+     * {@code L · E · |targets| · r · (hidden + intermediate)} floats, times 8 (global and client copies, gradients, two
+     * AdamW moments, aggregation), must fit the Java heap.
+     */
+    private static void checkRank(ExperimentConfig config, dev.flame.model.SmoeConfig mc, int targets, int rank) {
+        int full = Math.min(mc.hiddenSize(), mc.intermediateSize());
+        if (rank > full) {
+            throw new IllegalArgumentException("lora_rank = " + rank + " is above the full rank " + full + " of this "
+                    + "model's expert matrices (min of hidden_size " + mc.hiddenSize() + " and intermediate_size "
+                    + mc.intermediateSize() + "); use at most " + full);
+        }
+        double bytes = 4.0 * 8 * mc.numHiddenLayers() * mc.numExperts() * targets * (double) rank
+                * (mc.hiddenSize() + mc.intermediateSize());
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "lora_rank = %d needs about %.1f "
+                    + "GB for the expert LoRA and its copies and optimiser state, more than the Java heap of %.1f GB; "
+                    + "lower lora_rank or give Java more memory (FLAME_JAVA_OPTS=-Xmx...)", rank, bytes / 1e9,
+                    heap / 1e9));
+        }
     }
 
     /**

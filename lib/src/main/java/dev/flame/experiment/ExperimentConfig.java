@@ -97,6 +97,8 @@ public record ExperimentConfig(
      * {@code global} (the server's model at all K experts with the full LoRA) and {@code personal} (each client on the
      * held-out examples of its own task mix, at its own tier).
      */
+    public static final int MAX_LORA_RANK = 4096;
+
     public static final List<String> EVALUATIONS = List.of("tiers", "global", "personal");
 
     /** The embedded task suite by default ({@code task_suite}). */
@@ -248,7 +250,8 @@ public record ExperimentConfig(
         require(batchSize >= 1, "batch_size", batchSize, "a positive integer");
         require(learningRate > 0 && Double.isFinite(learningRate), "learning_rate", learningRate, "a positive number");
         require(weightDecay >= 0 && Double.isFinite(weightDecay), "weight_decay", weightDecay, "a number >= 0");
-        require(loraRank >= 1, "lora_rank", loraRank, "a positive integer");
+        require(loraRank >= 1 && loraRank <= MAX_LORA_RANK, "lora_rank", loraRank,
+                "a positive integer up to " + MAX_LORA_RANK + " (and at most the model's smaller expert dimension)");
         require(loraAlpha > 0 && Double.isFinite(loraAlpha), "lora_alpha", loraAlpha, "a positive number");
         require(loraTargets != null && !loraTargets.isEmpty(), "lora_targets", loraTargets,
                 "a non-empty subset of [gate, up, down]");

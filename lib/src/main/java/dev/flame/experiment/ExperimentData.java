@@ -85,6 +85,12 @@ public record ExperimentData(Split split, Tokenizer tokenizer, List<String> task
         }
         HfTokenizer tok = HfTokenizer.load(tokFile);
         try {
+            Integer eos = tok.specialIds().get("eos");
+            if (eos == null || eos < 0) {
+                throw new IllegalArgumentException("tokenizer " + tokFile + " has no end-of-sequence token (none of "
+                        + HfTokenizer.EOS_CANDIDATES + " is in its vocabulary or added_tokens); every answer ends "
+                        + "with one, so use the model's own tokenizer or add one to added_tokens");
+            }
             if (tok.vocabSize() > model.vocabSize()) {
                 throw new IllegalArgumentException("tokenizer " + tokFile + " has " + tok.vocabSize()
                         + " ids but model " + modelDir + " has vocab_size = " + model.vocabSize()

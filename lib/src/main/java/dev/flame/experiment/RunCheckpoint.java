@@ -18,19 +18,18 @@ import dev.flame.model.io.DType;
 import dev.flame.model.io.HfCheckpoint;
 import dev.flame.model.io.SafeTensors;
 import dev.flame.model.io.Tensor;
+import dev.flame.report.SafeText;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * A run's state after a round, kept in a directory so that the run can continue later exactly where it stopped:
@@ -55,7 +54,8 @@ public final class RunCheckpoint {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private RunCheckpoint() {
     }
@@ -87,6 +87,7 @@ public final class RunCheckpoint {
      */
     public static void save(Path dir, Experiment e, EvalReport base) throws IOException {
         Files.createDirectories(dir);
+        Manifest previous = previous(dir);
         int round = e.runner().round();
         GlobalState s = e.runner().state();
         String tag = String.format("round-%04d", round);
@@ -94,7 +95,7 @@ public final class RunCheckpoint {
         Map<String, Tensor> tensors = new LinkedHashMap<>(s.lora().toTensors());
         s.tierRescalers().forEach((k, v) -> tensors.put("rescaler.k=" + k, new Tensor(new long[] {v.length}, v)));
         SafeTensors.write(dir.resolve(stateFile), tensors, Map.of("format", "flame-run-state", "round",
-                Integer.toString(round)), DType.F32);
+                Integer.toString(round), "seed", Long.toString(e.config().seed())), DType.F32);
         String modelDir = null;
         if (e.method() == Method.FLORA) {
             modelDir = "model-" + tag;
@@ -105,27 +106,37 @@ public final class RunCheckpoint {
                 lc.targets().stream().map(LoraTarget::hfName).toList(), stateFile, modelDir, base,
                 e.runner().history());
         AtomicFiles.write(dir.resolve(MANIFEST), MAPPER.writeValueAsString(m).getBytes(StandardCharsets.UTF_8));
-        deleteOlder(dir, stateFile, modelDir);
+        if (previous != null) {
+            // only what the previous manifest says this run wrote, and only inside the run directory
+            deleteReplaced(dir, previous.stateFile(), stateFile, "state_file");
+            deleteReplaced(dir, previous.modelDir(), modelDir, "model_dir");
+        }
     }
 
-    /** Removes state files and model directories of other rounds (left by earlier saves). */
-    private static void deleteOlder(Path dir, String keepState, String keepModel) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                String n = p.getFileName().toString();
-                boolean oldState = n.startsWith("state-round-") && n.endsWith(".safetensors") && !n.equals(keepState);
-                boolean oldModel = n.startsWith("model-round-") && Files.isDirectory(p) && !n.equals(keepModel);
-                if (oldState) {
-                    Files.deleteIfExists(p);
-                } else if (oldModel) {
-                    try (Stream<Path> walk = Files.walk(p)) {
-                        for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                            Files.deleteIfExists(q);
-                        }
-                    }
-                }
-            }
+    /** The manifest already in {@code dir}, read leniently (null if there is none or it cannot be read). */
+    private static Manifest previous(Path dir) {
+        Path f = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(f)) {
+            return null;
         }
+        try {
+            return MAPPER.readValue(f.toFile(), Manifest.class);
+        } catch (IOException ex) {
+            return null;
+        }
+    }
+
+    private static void deleteReplaced(Path dir, String old, String kept, String field) throws IOException {
+        if (old == null || old.equals(kept)) {
+            return;
+        }
+        Path p;
+        try {
+            p = RunDirectory.confined(dir, old, field, dir.resolve(MANIFEST));
+        } catch (IllegalArgumentException notOurs) {
+            return;
+        }
+        RunDirectory.delete(p);
     }
 
     /** Reads a checkpoint; errors name the file and what is wrong. */
@@ -150,9 +161,79 @@ public final class RunCheckpoint {
             throw new IllegalArgumentException(manifestFile + ": state_file and config are required");
         }
         ExperimentConfig config = ExperimentConfig.fromJson(m.config(), manifestFile + " (config)");
-        Map<String, Tensor> state = SafeTensors.readAll(dir.resolve(m.stateFile()));
-        Path model = m.modelDir() == null ? null : dir.resolve(m.modelDir());
+        int done = m.history() == null ? 0 : m.history().size();
+        if (m.round() < 0 || m.round() != done) {
+            throw new IllegalArgumentException(manifestFile + ": round = " + m.round() + " but the history holds "
+                    + done + " rounds; they must agree");
+        }
+        if (m.round() > config.rounds()) {
+            throw new IllegalArgumentException(manifestFile + ": round = " + m.round() + " is beyond the config's "
+                    + "rounds = " + config.rounds());
+        }
+        Path stateFile = RunDirectory.confined(dir, m.stateFile(), "state_file", manifestFile);
+        Path model = m.modelDir() == null ? null : RunDirectory.confined(dir, m.modelDir(), "model_dir", manifestFile);
+        if ((model != null) != (Method.parse(config.method()) == Method.FLORA)) {
+            throw new IllegalArgumentException(manifestFile + ": model_dir = " + m.modelDir() + " but method = "
+                    + config.method() + (model == null ? " needs its merged model" : " keeps no model"));
+        }
+        Map<String, String> meta = SafeTensors.open(stateFile).metadata();
+        checkMeta(stateFile, meta, "round", Integer.toString(m.round()), manifestFile);
+        checkMeta(stateFile, meta, "seed", Long.toString(config.seed()), manifestFile);
+        Map<String, Tensor> state = SafeTensors.readAll(stateFile);
         return new Loaded(m, config, state, model);
+    }
+
+    /** The state file must have been written for the manifest's round and seed (a file without the key predates it). */
+    private static void checkMeta(Path stateFile, Map<String, String> meta, String key, String expected,
+                                  Path manifestFile) {
+        String v = meta.get(key);
+        if (v != null && !v.equals(expected)) {
+            throw new IllegalArgumentException(stateFile + " was written for " + key + " " + SafeText.of(v, 40)
+                    + " but " + manifestFile + " says " + key + " " + expected + "; the two belong to different runs "
+                    + "or rounds");
+        }
+    }
+
+    /** Every tier's rescaler from the state: present, one finite value per MoE layer, and no tier the config lacks. */
+    private static Map<Integer, float[]> rescalers(Loaded c, java.util.Set<Integer> expected, int layers) {
+        Map<Integer, float[]> out = new TreeMap<>();
+        java.util.Set<Integer> tiers = new java.util.TreeSet<>(expected);
+        for (Map.Entry<String, Tensor> t : c.state().entrySet()) {
+            String name = t.getKey();
+            if (!name.startsWith("rescaler.k=")) {
+                continue;
+            }
+            int k;
+            try {
+                k = Integer.parseInt(name.substring("rescaler.k=".length()));
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("state tensor '" + SafeText.of(name, 80) + "' is not a rescaler "
+                        + "name (rescaler.k=K)");
+            }
+            if (!tiers.contains(k)) {
+                throw new IllegalArgumentException("state tensor " + name + " is for tier k = " + k + ", which the "
+                        + "config's tiers " + tiers + " do not have");
+            }
+            float[] v = t.getValue().data();
+            if (v.length != layers) {
+                throw new IllegalArgumentException("state tensor " + name + " has " + v.length + " values, expected "
+                        + layers + " (one per MoE layer)");
+            }
+            for (float x : v) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("state tensor " + name + " holds " + x + "; a rescaler must be "
+                            + "finite");
+                }
+            }
+            out.put(k, v.clone());
+        }
+        for (int k : tiers) {
+            if (!out.containsKey(k)) {
+                throw new IllegalArgumentException("the state has no rescaler for tier k = " + k + " (tensor rescaler.k="
+                        + k + ")");
+            }
+        }
+        return out;
     }
 
     /**
@@ -167,12 +248,8 @@ public final class RunCheckpoint {
             c.manifest().loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
             LoraConfig lc = new LoraConfig(c.manifest().loraRank(), c.manifest().loraAlpha(), targets);
             LoraState lora = LoraState.fromTensors(mc, lc, c.state());
-            Map<Integer, float[]> rescalers = new TreeMap<>();
-            for (Map.Entry<String, Tensor> t : c.state().entrySet()) {
-                if (t.getKey().startsWith("rescaler.k=")) {
-                    rescalers.put(Integer.parseInt(t.getKey().substring("rescaler.k=".length())), t.getValue().data());
-                }
-            }
+            Map<Integer, float[]> rescalers = rescalers(c, e.runner().state().tierRescalers().keySet(),
+                    mc.numHiddenLayers());
             List<RoundReport> history = c.manifest().history() == null ? List.of()
                     : new ArrayList<>(c.manifest().history());
             e.runner().restore(c.round(), new GlobalState(lora, rescalers), history);

@@ -255,24 +255,34 @@ public final class LoraState {
             for (LoraTarget t : s.targets) {
                 for (int j = 0; j < s.experts; j++) {
                     String p = "model.layers." + l + ".mlp.experts." + j + "." + t.hfName();
-                    copyInto(tensors, p + ".lora_A.weight", s.a(l, t), j * s.aSize(t), s.aSize(t));
-                    copyInto(tensors, p + ".lora_B.weight", s.b(l, t), j * s.bSize(t), s.bSize(t));
+                    int r = s.rank();
+                    copyInto(tensors, p + ".lora_A.weight", new long[] {r, s.inDim(t)}, s.a(l, t), j * s.aSize(t));
+                    copyInto(tensors, p + ".lora_B.weight", new long[] {s.outDim(t), r}, s.b(l, t), j * s.bSize(t));
                 }
             }
         }
         return s;
     }
 
-    private static void copyInto(Map<String, Tensor> tensors, String name, float[] dst, int off, int len) {
+    /** Copies one tensor after checking its shape and that every value is finite; errors name the tensor. */
+    private static void copyInto(Map<String, Tensor> tensors, String name, long[] shape, float[] dst, int off) {
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new IllegalArgumentException("LoRA tensor " + name + " is missing");
         }
-        if (t.data().length != len) {
-            throw new IllegalArgumentException("LoRA tensor " + name + " has " + t.data().length + " values, expected "
-                    + len);
+        if (!java.util.Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException("LoRA tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected " + java.util.Arrays.toString(shape) + " ([rank, in] for lora_A, [out, rank] for "
+                    + "lora_B)");
         }
-        System.arraycopy(t.data(), 0, dst, off, len);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            if (!Float.isFinite(d[i])) {
+                throw new IllegalArgumentException("LoRA tensor " + name + " holds " + d[i] + " at flat index " + i
+                        + "; every value must be finite");
+            }
+        }
+        System.arraycopy(d, 0, dst, off, d.length);
     }
 
     @Override

@@ -399,6 +399,17 @@ public final class Charts {
         return max > 0 ? Math.ceil(max * 100) / 100 : 1.0;
     }
 
+    /** Whether {@link #activationHeatmaps} can draw {@code layers} layers: some client has counts for each of them. */
+    public static boolean hasActivationCounts(List<ClientReport> clients, int layers) {
+        for (int l = 0; l < layers; l++) {
+            final int layer = l;
+            if (clients.stream().map(c -> layerCounts(c, layer)).noneMatch(x -> x != null && x.length > 0)) {
+                return false;
+            }
+        }
+        return !clients.isEmpty();
+    }
+
     private static long[] layerCounts(ClientReport c, int layer) {
         long[][] counts = c.activationCounts();
         if (counts == null || layer < 0 || layer >= counts.length) {

@@ -46,6 +46,9 @@ public final class InstructionReader {
     /** Default number of bad rows listed in a report. */
     public static final int DEFAULT_MAX_LISTED = 50;
 
+    /** Heap bytes allowed per byte of file: rows are held as parsed objects and UTF-16 strings. */
+    static final long HEAP_PER_FILE_BYTE = 8;
+
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
             .build();
@@ -125,24 +128,26 @@ public final class InstructionReader {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such instruction data file");
         }
-        String text;
+        long size = Files.size(file);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (size > heap / HEAP_PER_FILE_BYTE) {
+            throw new InstructionDataException("file " + file + " is " + size + " bytes; its rows need about "
+                    + HEAP_PER_FILE_BYTE + " times that in memory, more than the Java heap of " + heap + " bytes allows; "
+                    + "give Java more memory (FLAME_JAVA_OPTS=-Xmx...) or take a sample of the file first");
+        }
+        boolean array;
+        List<Row> rows;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            int first = firstNonBlank(file);
+            if (first < 0) {
+                throw new InstructionDataException("file " + file + " is empty; expected JSON Lines or a JSON array of "
+                        + "rows");
+            }
+            array = first == '[';
+            rows = array ? parseArray(file, stripBom(Files.readString(file, StandardCharsets.UTF_8))) : parseLines(file);
         } catch (CharacterCodingException e) {
             throw new InstructionDataException("file " + file + " is not valid UTF-8 text", e);
         }
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
-        }
-        int start = 0;
-        while (start < text.length() && Character.isWhitespace(text.charAt(start))) {
-            start++;
-        }
-        if (start == text.length()) {
-            throw new InstructionDataException("file " + file + " is empty; expected JSON Lines or a JSON array of rows");
-        }
-        boolean array = text.charAt(start) == '[';
-        List<Row> rows = array ? parseArray(file, text) : parseLines(text);
         String source = file.getFileName().toString();
 
         InstructionFormat fmt = format != null ? format : detect(file, rows);
@@ -182,23 +187,49 @@ public final class InstructionReader {
         return new InstructionDataset(records, report);
     }
 
-    /** JSON Lines: one row per non-blank line. */
-    private static List<Row> parseLines(String text) {
+    /** The first character that is not white space (a byte-order mark skipped), or -1 for a blank file. */
+    private static int firstNonBlank(Path file) throws IOException {
+        try (java.io.Reader r = reader(file)) {
+            int c = r.read();
+            if (c == '\uFEFF') {
+                c = r.read();
+            }
+            while (c >= 0 && Character.isWhitespace(c)) {
+                c = r.read();
+            }
+            return c;
+        }
+    }
+
+    /** A strict UTF-8 reader: malformed input is an error, not replacement characters. */
+    private static java.io.BufferedReader reader(Path file) throws IOException {
+        java.nio.charset.CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        return new java.io.BufferedReader(new java.io.InputStreamReader(Files.newInputStream(file), d));
+    }
+
+    private static String stripBom(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
+    /** JSON Lines, read one line at a time: one row per non-blank line. */
+    private static List<Row> parseLines(Path file) throws IOException {
         List<Row> rows = new ArrayList<>();
         int lineNo = 0;
-        int from = 0;
-        while (from <= text.length()) {
-            int nl = text.indexOf('\n', from);
-            int to = nl < 0 ? text.length() : nl;
-            lineNo++;
-            String line = text.substring(from, to);
-            if (!line.isBlank()) {
-                rows.add(parseLine(lineNo, line));
+        try (java.io.BufferedReader r = reader(file)) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                lineNo++;
+                if (lineNo == 1) {
+                    line = stripBom(line);
+                }
+                if (line.endsWith("\r")) {
+                    line = line.substring(0, line.length() - 1);
+                }
+                if (!line.isBlank()) {
+                    rows.add(parseLine(lineNo, line));
+                }
             }
-            if (nl < 0) {
-                break;
-            }
-            from = nl + 1;
         }
         return rows;
     }

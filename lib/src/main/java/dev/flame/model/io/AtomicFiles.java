@@ -64,10 +64,23 @@ public final class AtomicFiles {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
             done = true;
+            syncDirectory(dir);
         } finally {
             if (!done) {
                 Files.deleteIfExists(tmp);
             }
+        }
+    }
+
+    /**
+     * Forces a directory's entries to disk, so that a rename survives a power cut as well as a killed process. Where
+     * the platform cannot open a directory (Windows), the rename is left to the file system.
+     */
+    static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported here; the file itself was forced before the rename
         }
     }
 

@@ -34,6 +34,8 @@ public final class SafeTensorsFile implements Closeable {
 
     /** Largest header accepted: a larger declared length means a corrupt file, not a real header. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
+    /** The most dimensions a tensor's shape may have. */
+    public static final int MAX_DIMS = 64;
 
     private final Path path;
     private final FileChannel channel;
@@ -84,9 +86,10 @@ public final class SafeTensorsFile implements Closeable {
         readFully(ch, lenBuf, 0);
         long n = lenBuf.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES) {
-            throw new SafeTensorsException("Safetensors file " + path + " declares a header of "
-                    + Long.toUnsignedString(n) + " bytes, more than the limit of " + MAX_HEADER_BYTES
-                    + " bytes; the file is corrupt or not a safetensors file.");
+            // the value is not printed: for a file that is not a safetensors file it is just its first 8 bytes
+            throw new SafeTensorsException("Safetensors file " + path + " does not start with a usable header "
+                    + "length (its first 8 bytes, read as one, exceed the limit of " + MAX_HEADER_BYTES
+                    + " bytes); the file is corrupt or not a safetensors file.");
         }
         if (n > size - 8) {
             throw new SafeTensorsException("Safetensors file " + path + " declares a header of " + n
@@ -173,6 +176,10 @@ public final class SafeTensorsFile implements Closeable {
         JsonNode sh = node.get("shape");
         if (sh == null || !sh.isArray()) {
             throw new SafeTensorsException(where + " has no \"shape\" array (found " + sh + ").");
+        }
+        if (sh.size() > MAX_DIMS) {
+            throw new SafeTensorsException(where + " has a shape of " + sh.size() + " dimensions, more than the "
+                    + MAX_DIMS + " allowed.");
         }
         long[] shape = new long[sh.size()];
         for (int i = 0; i < shape.length; i++) {
@@ -279,6 +286,7 @@ public final class SafeTensorsFile implements Closeable {
             throw new SafeTensorsException("Safetensors file " + path + ": tensor '" + name + "' has " + bytes
                     + " bytes, more than the 2 GB that one read supports.");
         }
+        requireHeap(numel * 4L, name);
         float[] out = new float[(int) numel];
         if (bytes > 0) {
             long size = channel.size();
@@ -291,6 +299,24 @@ public final class SafeTensorsFile implements Closeable {
             decode(e.dtype(), map, out);
         }
         return new Tensor(e.shape(), out);
+    }
+
+    /**
+     * Refuses a read whose float32 copy would not fit the Java heap, before allocating it (after one collection, as
+     * the free figure counts garbage as used).
+     */
+    private void requireHeap(long bytes, String name) throws SafeTensorsException {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free) {
+            System.gc();
+            free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        }
+        if (bytes > free) {
+            throw new SafeTensorsException("Safetensors file " + path + ": tensor '" + name + "' needs " + bytes
+                    + " bytes as float32 but the Java heap has " + Math.max(0, free) + " bytes free (of "
+                    + rt.maxMemory() + "); give Java more memory (FLAME_JAVA_OPTS=-Xmx...) or check the file.");
+        }
     }
 
     private static void decode(DType dtype, ByteBuffer buf, float[] out) {
