@@ -66,7 +66,7 @@ public record LoraSpec(int rank, Set<LoraTarget> expertTargets, boolean attentio
     public long perExpertParameters(SmoeConfig config) {
         long widths = 0;
         for (LoraTarget p : expertTargets) {
-            widths += (long) p.inDim(config) + p.outDim(config);
+            widths += (long) p.inDim(config.expertShape()) + p.outDim(config.expertShape());
         }
         return rank * widths;
     }

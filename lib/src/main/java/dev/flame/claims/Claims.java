@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.accounting.FlopsModel;
-import dev.flame.experiment.CellResult;
+import dev.flame.report.CellResult;
 import dev.flame.experiment.SweepConfig;
 import dev.flame.model.SmoeConfig;
 import dev.flame.report.Intervals;
@@ -73,7 +73,13 @@ public final class Claims {
      * @param weakMs   ms per step at the weakest k, same repetitions
      */
     public record StepTimes(int strongK, int weakK, double[] strongMs, double[] weakMs) {
-    }
+        /** Both series of ms per step. */
+        @Override
+        public String toString() {
+            return "StepTimes[k=" + strongK + ": " + java.util.Arrays.toString(strongMs) + " ms, k=" + weakK + ": "
+                    + java.util.Arrays.toString(weakMs) + " ms]";
+        }
+}
 
     /** Every claim from the sweep's cells, the step times (null: C2 left out) and the analytic FLOPs model. */
     public static List<Claim> evaluate(List<CellResult> cells, StepTimes times) {

@@ -1,6 +1,6 @@
 package dev.flame.cli;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -19,10 +19,10 @@ import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
 import dev.flame.rescale.RescalerMode;
-import dev.flame.fed.ClientThreads;
-import dev.flame.fed.Parallelism;
+import dev.flame.engine.ClientThreads;
+import dev.flame.engine.Parallelism;
 import dev.flame.train.AdamW;
-import dev.flame.train.GradientScope;
+import dev.flame.engine.GradientScope;
 import dev.flame.train.Losses;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.claims.Claim;
 import dev.flame.claims.Claims;
 import dev.flame.data.Example;
-import dev.flame.experiment.CellResult;
+import dev.flame.report.CellResult;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.experiment.Sweep;

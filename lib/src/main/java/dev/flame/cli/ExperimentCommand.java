@@ -107,7 +107,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 RunDirectory.claim(dir, c, force);
             }
             RunDirectory.removeTemporaryFiles(dir);
-            System.out.println(dev.flame.report.SafeText.of(exp.summary(), 1 << 20));
+            System.out.println(dev.flame.data.SafeText.of(exp.summary(), 1 << 20));
             System.out.println();
             ConsoleProgress progress = new ConsoleProgress(System.out, c.tiers(), c.evaluates("global"),
                     c.evaluates("personal"));

@@ -1,6 +1,6 @@
 package dev.flame.cli;
 
-import dev.flame.report.SafeText;
+import dev.flame.data.SafeText;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package dev.flame.cli;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.experiment.RescalerProbe;
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.io.HfCheckpoint;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.eval.EvalReport;
-import dev.flame.experiment.CellResult;
+import dev.flame.report.CellResult;
 import dev.flame.experiment.Sweep;
 import dev.flame.experiment.SweepConfig;
 import dev.flame.model.io.AtomicFiles;

@@ -462,7 +462,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
 
     private static String abbreviate(String s) {
-        String oneLine = dev.flame.report.SafeText.of(s.replace("\n", "\\n"), 200);
+        String oneLine = dev.flame.data.SafeText.of(s.replace("\n", "\\n"), 200);
         return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";
     }
 }

@@ -1,17 +1,17 @@
 package dev.flame.eval;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
 import dev.flame.data.Tokenizer;
-import dev.flame.fed.ClientThreads;
-import dev.flame.fed.Parallelism;
+import dev.flame.engine.ClientThreads;
+import dev.flame.engine.Parallelism;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
@@ -85,7 +85,12 @@ public final class Evaluator {
      * @param rescaler one scale per MoE layer (used when the mode is LEARNED), or null
      */
     public record Setting(LoraState lora, int k, float[] rescaler) {
-    }
+        /** A one-line summary with the rescaler's values. */
+        @Override
+        public String toString() {
+            return "Setting[k=" + k + ", lora=" + lora + ", rescaler=" + java.util.Arrays.toString(rescaler) + "]";
+        }
+}
 
     /**
      * Evaluates every tier k (with its rescaler) and returns the per-tier report.

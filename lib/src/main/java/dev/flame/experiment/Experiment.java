@@ -1,6 +1,6 @@
 package dev.flame.experiment;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDManager;
 import dev.flame.accounting.CommModel;
 import dev.flame.accounting.FlopsModel;
@@ -28,7 +28,7 @@ import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.io.HfCheckpoint;
 import dev.flame.model.io.Tensor;
-import dev.flame.rescale.MassCalibration;
+import dev.flame.flame.MassCalibration;
 import dev.flame.rescale.RescalerInit;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.rescale.Rescalers;
@@ -126,7 +126,7 @@ public final class Experiment implements AutoCloseable {
         checkRank(config, mc, targets.size(), globalRank);
         this.lora = new LoraConfig(globalRank, config.loraAlpha(), targets);
         Map<Integer, float[]> rescalers = initialRescalers(config, model, budgets, clients, split.train());
-        GlobalState initial = new GlobalState(LoraState.init(mc, lora, loraRng), rescalers);
+        GlobalState initial = new GlobalState(LoraState.init(mc.expertShape(), lora, loraRng), rescalers);
         LoraSpec spec = new LoraSpec(lora.rank(), targets, false);
         this.flops = new FlopsModel(mc, spec, FlopsModel.Convention.defaults());
         CommModel comm = new CommModel(mc, spec);
@@ -192,7 +192,7 @@ public final class Experiment implements AutoCloseable {
                 double[] mass = new double[layers];
                 if (init == RescalerInit.MASS_RATIO) {
                     List<Example> own = new ArrayList<>();
-                    clients.stream().filter(c -> c.k() == tier).forEach(c -> own.addAll(c.data()));
+                    clients.stream().filter(c -> c.tier() == tier).forEach(c -> own.addAll(c.data()));
                     mass = MassCalibration.measure(model, own.isEmpty() ? train : own, k);
                 }
                 for (int l = 0; l < layers; l++) {
@@ -407,7 +407,7 @@ public final class Experiment implements AutoCloseable {
                 .append(config.partition().equals("dirichlet") ? " (alpha " + config.dirichletAlpha() + ")" : "")
                 .append(", participation ").append(config.participation()).append('\n');
         for (Client c : clients) {
-            sb.append("  client ").append(c.id()).append("  k=").append(c.k()).append("  ").append(c.size())
+            sb.append("  client ").append(c.id()).append("  k=").append(c.tier()).append("  ").append(c.size())
                     .append(" examples ").append(taskCounts(c)).append('\n');
         }
         sb.append("method     ").append(runner.strategy().describe()).append("; tiers: ").append(budgets.describe())

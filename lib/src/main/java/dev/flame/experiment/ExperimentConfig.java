@@ -14,8 +14,8 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flame.fed.Parallelism;
-import dev.flame.fed.flame.ActivationDenominator;
+import dev.flame.engine.Parallelism;
+import dev.flame.flame.ActivationDenominator;
 import dev.flame.lora.LoraTarget;
 import dev.flame.rescale.RescalerInit;
 import dev.flame.rescale.RescalerMode;
@@ -84,7 +84,7 @@ public record ExperimentConfig(
     public static final List<String> PARTITIONS = List.of("iid", "dirichlet", "task", "category");
 
     /** Devices known by name. */
-    public static final List<String> DEVICES = dev.flame.model.Devices.NAMES;
+    public static final List<String> DEVICES = dev.flame.engine.Devices.NAMES;
 
     /** The {@code dataset} value that selects the embedded synthetic tasks. */
     public static final String SYNTHETIC = "synthetic";

@@ -6,7 +6,7 @@ import dev.flame.fed.baselines.FedItStrategy;
 import dev.flame.fed.baselines.FlexLoraStrategy;
 import dev.flame.fed.baselines.FloraStrategy;
 import dev.flame.fed.baselines.HetLoraStrategy;
-import dev.flame.fed.flame.FlameStrategy;
+import dev.flame.flame.FlameStrategy;
 
 import java.util.Arrays;
 import java.util.Collections;

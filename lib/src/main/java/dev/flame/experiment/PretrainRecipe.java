@@ -1,6 +1,6 @@
 package dev.flame.experiment;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Split;
 import dev.flame.data.TaskSuite;

@@ -6,11 +6,11 @@ import dev.flame.data.Example;
 import dev.flame.data.Split;
 import dev.flame.data.TaskSuite;
 import dev.flame.eval.Evaluator;
-import dev.flame.model.Devices;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.Devices;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
-import dev.flame.rescale.MassCalibration;
+import dev.flame.flame.MassCalibration;
 import dev.flame.rescale.RescalerInit;
 import dev.flame.rescale.RescalerMode;
 import dev.flame.rescale.RescalerParam;
@@ -64,7 +64,12 @@ public final class RescalerProbe {
 
     /** One row of the probe: held-out exact match and answer-token loss, and the scale used (learned rows). */
     public record Row(double accuracy, double loss, float[] scale) {
-    }
+        /** Accuracy, loss and the scale's values. */
+        @Override
+        public String toString() {
+            return "Row[accuracy=" + accuracy + ", loss=" + loss + ", scale=" + java.util.Arrays.toString(scale) + "]";
+        }
+}
 
     /**
      * One tier's rows.

@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.model.io.LoraTensors;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,7 +19,7 @@ import dev.flame.model.io.DType;
 import dev.flame.model.io.HfCheckpoint;
 import dev.flame.model.io.SafeTensors;
 import dev.flame.model.io.Tensor;
-import dev.flame.report.SafeText;
+import dev.flame.data.SafeText;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,7 @@ public final class RunCheckpoint {
         GlobalState s = e.runner().state();
         String tag = String.format("round-%04d", round);
         String stateFile = "state-" + tag + ".safetensors";
-        Map<String, Tensor> tensors = new LinkedHashMap<>(s.lora().toTensors());
+        Map<String, Tensor> tensors = new LinkedHashMap<>(LoraTensors.toTensors(s.lora()));
         s.tierRescalers().forEach((k, v) -> tensors.put("rescaler.k=" + k, new Tensor(new long[] {v.length}, v)));
         SafeTensors.write(dir.resolve(stateFile), tensors, Map.of("format", "flame-run-state", "round",
                 Integer.toString(round), "seed", Long.toString(e.config().seed())), DType.F32);
@@ -247,7 +248,7 @@ public final class RunCheckpoint {
             EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
             c.manifest().loraTargets().forEach(t -> targets.add(LoraTarget.parse(t)));
             LoraConfig lc = new LoraConfig(c.manifest().loraRank(), c.manifest().loraAlpha(), targets);
-            LoraState lora = LoraState.fromTensors(mc, lc, c.state());
+            LoraState lora = LoraTensors.fromTensors(mc.expertShape(), lc, c.state());
             Map<Integer, float[]> rescalers = rescalers(c, e.runner().state().tierRescalers().keySet(),
                     mc.numHiddenLayers());
             List<RoundReport> history = c.manifest().history() == null ? List.of()

@@ -2,7 +2,7 @@ package dev.flame.experiment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flame.report.SafeText;
+import dev.flame.data.SafeText;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.report.CellResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.flame.eval.EvalReport;
@@ -81,7 +82,13 @@ public final class Sweep {
             }
             EvalReport base = e.evaluateBase();
             List<RoundReport> reports = e.runner().run(cell.config().rounds());
-            return CellResult.of(cell, e, base, reports, (System.nanoTime() - t0) / 1e9, MAPPER);
+            List<CellResult.Tier> tiers = new java.util.ArrayList<>();
+            for (int t : e.config().tiers()) {
+                dev.flame.fed.TierBudget b = e.budgets().of(t);
+                tiers.add(new CellResult.Tier(t, b.k(), b.rank(), e.trainingFlopsPerToken(t)));
+            }
+            return CellResult.of(cell.id(), cell.method(), cell.conditions(), cell.seed(), MAPPER.valueToTree(e.config()),
+                    tiers, base, reports, (System.nanoTime() - t0) / 1e9);
         }
     }
 

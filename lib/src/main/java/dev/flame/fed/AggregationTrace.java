@@ -23,4 +23,15 @@ public record AggregationTrace(int round, List<Integer> clients, Map<Integer, fl
                                Map<Integer, float[]> rescalersBefore, Map<Integer, float[]> rescalersAfter,
                                double[][][] weights, double[][] expertNormBefore, double[][] expertNormAfter,
                                double[][] expertChange) {
+    /** A one-line summary: round, clients, the tier rescalers after, array sizes. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("AggregationTrace[round=").append(round).append(", clients=").append(clients)
+                .append(", rescalersAfter={");
+        rescalersAfter.forEach((k, v) -> b.append(b.charAt(b.length() - 1) == '{' ? "" : ", ").append(k).append('=')
+                .append(java.util.Arrays.toString(v)));
+        b.append("}, weights=").append(weights == null ? "null" : "[" + weights.length + " layers x "
+                + (weights.length == 0 ? 0 : weights[0].length) + " experts x " + clients.size() + " clients]");
+        return b.append(']').toString();
+    }
 }

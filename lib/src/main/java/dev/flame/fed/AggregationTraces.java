@@ -1,5 +1,6 @@
 package dev.flame.fed;
 
+import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 
@@ -34,7 +35,7 @@ final class AggregationTraces {
             for (int j = 0; j < s.experts(); j++) {
                 double sum = 0;
                 for (LoraTarget t : s.targets()) {
-                    double n = s.deltaNorm(l, t, j);
+                    double n = LoraDelta.normByProduct(s, l, t, j);
                     sum += n * n;
                 }
                 out[l][j] = Math.sqrt(sum);

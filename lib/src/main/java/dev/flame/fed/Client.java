@@ -10,19 +10,21 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A federated client: its budget tier (k experts per token) and its private training data.
+ * A federated client: its budget tier and its private training data. The tier is the label of the client's budget
+ * (FLAME: tier t trains with k = t experts per token; the {@link BudgetMap} of a method says which k and rank a tier
+ * gets), so {@link #tier()} is not necessarily the k it trains at.
  */
 public final class Client {
     private final int id;
-    private final int k;
+    private final int tier;
     private final List<Example> data;
 
-    public Client(int id, int k, List<Example> data) {
+    public Client(int id, int tier, List<Example> data) {
         if (data.isEmpty()) {
             throw new IllegalArgumentException("client " + id + " has no training examples");
         }
         this.id = id;
-        this.k = k;
+        this.tier = tier;
         this.data = List.copyOf(data);
     }
 
@@ -30,9 +32,9 @@ public final class Client {
         return id;
     }
 
-    /** Experts activated per token: this client's budget. */
-    public int k() {
-        return k;
+    /** This client's budget tier. */
+    public int tier() {
+        return tier;
     }
 
     /** |D_i|. */
@@ -42,14 +44,6 @@ public final class Client {
 
     public List<Example> data() {
         return data;
-    }
-
-    /**
-     * Local training from the global state as FLAME runs it: top-k = k_i, the global LoRA and its tier's rescaler.
-     */
-    public Local train(SmoeModel model, GlobalState global, RescalerMode mode, LocalTrainer.Options options,
-                       SplittableRandom rng, LocalTrainer.StepListener listener) {
-        return train(model, global.lora(), rescalerOf(global, k), k, mode, options, rng, listener);
     }
 
     /**
@@ -67,7 +61,7 @@ public final class Client {
     }
 
     /** The rescaler vector the server holds for experts-per-token {@code k}. */
-    static float[] rescalerOf(GlobalState global, int k) {
+    public static float[] rescalerOf(GlobalState global, int k) {
         float[] rescaler = global.tierRescalers().get(k);
         if (rescaler == null) {
             throw new IllegalStateException("the server has no rescaler for k = " + k + " (it has "
@@ -82,6 +76,6 @@ public final class Client {
 
     @Override
     public String toString() {
-        return "Client[" + id + ", k=" + k + ", examples=" + data.size() + "]";
+        return "Client[" + id + ", tier=" + tier + ", examples=" + data.size() + "]";
     }
 }

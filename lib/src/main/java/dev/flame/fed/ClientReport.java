@@ -32,4 +32,14 @@ public record ClientReport(int clientId, int k, int rank, int numExamples, doubl
     public boolean ok() {
         return error == null;
     }
+
+
+    /** A one-line summary (arrays as their values or sizes, not as {@code [D@...}). */
+    @Override
+    public String toString() {
+        return "ClientReport[client=" + clientId + ", k=" + k + ", rank=" + rank + ", examples=" + numExamples
+                + ", loss=" + loss + ", steps=" + (lossCurve == null ? 0 : lossCurve.length) + ", counts="
+                + dev.flame.fed.ClientUpdate.describe(activationCounts) + ", rescaler=" + java.util.Arrays.toString(rescaler)
+                + (error == null ? "" : ", error=" + error) + "]";
+    }
 }

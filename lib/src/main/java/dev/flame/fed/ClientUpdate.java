@@ -16,4 +16,29 @@ import dev.flame.lora.LoraState;
  */
 public record ClientUpdate(int clientId, int k, LoraState lora, float[] rescaler, long[][] activationCounts,
                            long[] routedTokens, int localSteps, int numExamples) {
+    /** A one-line summary (arrays as their values or sizes). */
+    @Override
+    public String toString() {
+        return "ClientUpdate[client=" + clientId + ", k=" + k + ", lora=" + lora + ", rescaler="
+                + java.util.Arrays.toString(rescaler) + ", counts=" + describe(activationCounts) + ", steps=" + localSteps
+                + ", examples=" + numExamples + "]";
+    }
+
+    /** {@code [L x E], total N} for activation counts, {@code null} for none. */
+    static String describe(long[][] counts) {
+        if (counts == null) {
+            return "null";
+        }
+        long total = 0;
+        int width = 0;
+        for (long[] row : counts) {
+            width = Math.max(width, row == null ? 0 : row.length);
+            if (row != null) {
+                for (long c : row) {
+                    total += c;
+                }
+            }
+        }
+        return "[" + counts.length + " x " + width + "], total " + total;
+    }
 }

@@ -18,4 +18,14 @@ public record GlobalState(LoraState lora, Map<Integer, float[]> tierRescalers) {
         tierRescalers.forEach((k, v) -> r.put(k, v.clone()));
         return new GlobalState(lora.copy(), r);
     }
+
+
+    /** The LoRA's summary and every tier's rescaler values. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("GlobalState[lora=").append(lora).append(", rescalers={");
+        tierRescalers.forEach((k, v) -> b.append(b.charAt(b.length() - 1) == '{' ? "" : ", ").append(k).append('=')
+                .append(java.util.Arrays.toString(v)));
+        return b.append("}]").toString();
+    }
 }

@@ -1,5 +1,7 @@
 package dev.flame.fed;
 
+import dev.flame.engine.Parallelism;
+import dev.flame.engine.ClientThreads;
 import dev.flame.accounting.CommModel;
 import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Example;
@@ -51,14 +53,6 @@ public final class RoundRunner {
     private boolean evaluatePersonal;
     /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
     private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
-
-    /** A FLAME runner: every tier at k = tier and the global rank. */
-    public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
-                       ClientSampler sampler, RescalerMode mode, LocalTrainer.Options options, Evaluator evaluator,
-                       List<Example> test, List<Integer> tiers, FlopsModel flops, CommModel comm, long seed) {
-        this(model, clients, initial, strategy, BudgetMap.experts(initial.lora().rank()), sampler, mode, options,
-                evaluator, test, tiers, flops, comm, seed);
-    }
 
     /**
      * @param budgets what each tier trains and is evaluated with
@@ -217,7 +211,7 @@ public final class RoundRunner {
         if (evaluatePersonal) {
             Map<Integer, Double> personal = new LinkedHashMap<>();
             for (Client c : clients) {
-                Integer tier = tiers.contains(c.k()) ? Integer.valueOf(c.k()) : null;
+                Integer tier = tiers.contains(c.tier()) ? Integer.valueOf(c.tier()) : null;
                 Map<String, Double> taskAcc = tier == null ? null : tiersReport.tierTaskAccuracy().get(tier);
                 personal.put(c.id(), Personal.accuracy(Personal.taskMix(c.data()), taskAcc));
             }
@@ -274,12 +268,12 @@ public final class RoundRunner {
         listeners.forEach(l -> l.onRoundStart(r, sampled));
         List<ClientUpdate> updates = new ArrayList<>();
         List<ClientReport> reports = new ArrayList<>();
-        int roundRanks = sampled.stream().mapToInt(id -> Math.min(budgets.of(clients.get(id).k()).rank(),
+        int roundRanks = sampled.stream().mapToInt(id -> Math.min(budgets.of(clients.get(id).tier()).rank(),
                 lowered.getOrDefault(id, Integer.MAX_VALUE))).sum();
         List<Job> jobs = new ArrayList<>();
         for (int id : sampled) {
             Client c = clients.get(id);
-            TierBudget tb = budgets.of(c.k());
+            TierBudget tb = budgets.of(c.tier());
             TierBudget b = lowered.containsKey(id) && lowered.get(id) < tb.rank()
                     ? new TierBudget(tb.k(), lowered.get(id)) : tb;
             SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
@@ -321,7 +315,7 @@ public final class RoundRunner {
                 double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
                 double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
-                report = new ClientReport(id, c.k(), u.lora().rank(), c.size(), local.result().meanLoss(),
+                report = new ClientReport(id, c.tier(), u.lora().rank(), c.size(), local.result().meanLoss(),
                         local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
                         error == null ? upBytes(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
                         u.rescaler().clone());
@@ -333,7 +327,7 @@ public final class RoundRunner {
                 }
             } catch (RuntimeException e) {
                 double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
-                report = new ClientReport(id, c.k(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
+                report = new ClientReport(id, c.tier(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
                         bytes.down(), 0, secs, "local training failed: " + e);
             }
             ClientReport done = report;

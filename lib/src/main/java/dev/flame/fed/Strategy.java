@@ -1,7 +1,7 @@
 package dev.flame.fed;
 
 import dev.flame.accounting.CommModel;
-import dev.flame.fed.baselines.RankTruncation;
+import dev.flame.lora.RankTruncation;
 import dev.flame.lora.LoraState;
 import dev.flame.model.SmoeModel;
 

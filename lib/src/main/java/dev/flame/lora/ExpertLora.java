@@ -51,7 +51,7 @@ public final class ExpertLora {
      * shared with autograd and optimizer state, are copied into engine-owned memory.
      */
     static NDArray owned(NDManager manager, float[] data, Shape shape) {
-        return dev.flame.model.EngineArrays.of(manager, data, shape);
+        return dev.flame.engine.EngineArrays.of(manager, data, shape);
     }
 
     /** Whether target t carries a LoRA. */

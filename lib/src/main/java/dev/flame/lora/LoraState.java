@@ -1,7 +1,5 @@
 package dev.flame.lora;
 
-import dev.flame.model.SmoeConfig;
-import dev.flame.model.io.Tensor;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,9 +39,8 @@ public final class LoraState {
     }
 
     /** All-zero A and B for the given model. */
-    public static LoraState zeros(SmoeConfig model, LoraConfig config) {
-        return allocate(config, model.numHiddenLayers(), model.numExperts(), model.hiddenSize(),
-                model.intermediateSize());
+    public static LoraState zeros(ExpertShape model, LoraConfig config) {
+        return allocate(config, model.layers(), model.experts(), model.hidden(), model.intermediate());
     }
 
     /**
@@ -73,7 +70,7 @@ public final class LoraState {
      * FLAME's initialisation: A uniform in [-1/sqrt(d_in), 1/sqrt(d_in)] (Kaiming-uniform with a = sqrt(5), as for a
      * Linear layer), B = 0, so that the adapted model starts equal to the base model.
      */
-    public static LoraState init(SmoeConfig model, LoraConfig config, SplittableRandom rng) {
+    public static LoraState init(ExpertShape model, LoraConfig config, SplittableRandom rng) {
         return randomA(zeros(model, config), rng);
     }
 
@@ -193,96 +190,6 @@ public final class LoraState {
             }
         }
         return true;
-    }
-
-    /**
-     * Frobenius norm of expert j's update {@code ||(alpha/r) B_j A_j||_F} for layer l and target t.
-     */
-    public double deltaNorm(int l, LoraTarget t, int j) {
-        float[] aa = a(l, t);
-        float[] bb = b(l, t);
-        int r = rank();
-        int din = inDim(t);
-        int dout = outDim(t);
-        int ao = j * r * din;
-        int bo = j * dout * r;
-        double s = config.scaling();
-        double sum = 0;
-        double[] row = new double[din];
-        for (int o = 0; o < dout; o++) {
-            java.util.Arrays.fill(row, 0);
-            for (int q = 0; q < r; q++) {
-                double bv = bb[bo + o * r + q];
-                if (bv == 0) {
-                    continue;
-                }
-                for (int i = 0; i < din; i++) {
-                    row[i] += bv * aa[ao + q * din + i];
-                }
-            }
-            for (int i = 0; i < din; i++) {
-                sum += row[i] * row[i];
-            }
-        }
-        return s * Math.sqrt(sum);
-    }
-
-    /**
-     * Per-expert tensors in a PEFT-like naming:
-     * {@code model.layers.{l}.mlp.experts.{j}.{proj}.lora_A.weight} [r, d_in] and {@code ...lora_B.weight} [d_out, r].
-     */
-    public Map<String, Tensor> toTensors() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        int r = rank();
-        for (int l = 0; l < layers; l++) {
-            for (LoraTarget t : targets) {
-                for (int j = 0; j < experts; j++) {
-                    String p = "model.layers." + l + ".mlp.experts." + j + "." + t.hfName();
-                    float[] aj = java.util.Arrays.copyOfRange(a(l, t), j * aSize(t), (j + 1) * aSize(t));
-                    float[] bj = java.util.Arrays.copyOfRange(b(l, t), j * bSize(t), (j + 1) * bSize(t));
-                    out.put(p + ".lora_A.weight", new Tensor(new long[] {r, inDim(t)}, aj));
-                    out.put(p + ".lora_B.weight", new Tensor(new long[] {outDim(t), r}, bj));
-                }
-            }
-        }
-        return out;
-    }
-
-    /** Inverse of {@link #toTensors()}; names and shapes must match this model and config exactly. */
-    public static LoraState fromTensors(SmoeConfig model, LoraConfig config, Map<String, Tensor> tensors) {
-        LoraState s = zeros(model, config);
-        for (int l = 0; l < s.layers; l++) {
-            for (LoraTarget t : s.targets) {
-                for (int j = 0; j < s.experts; j++) {
-                    String p = "model.layers." + l + ".mlp.experts." + j + "." + t.hfName();
-                    int r = s.rank();
-                    copyInto(tensors, p + ".lora_A.weight", new long[] {r, s.inDim(t)}, s.a(l, t), j * s.aSize(t));
-                    copyInto(tensors, p + ".lora_B.weight", new long[] {s.outDim(t), r}, s.b(l, t), j * s.bSize(t));
-                }
-            }
-        }
-        return s;
-    }
-
-    /** Copies one tensor after checking its shape and that every value is finite; errors name the tensor. */
-    private static void copyInto(Map<String, Tensor> tensors, String name, long[] shape, float[] dst, int off) {
-        Tensor t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("LoRA tensor " + name + " is missing");
-        }
-        if (!java.util.Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException("LoRA tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected " + java.util.Arrays.toString(shape) + " ([rank, in] for lora_A, [out, rank] for "
-                    + "lora_B)");
-        }
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            if (!Float.isFinite(d[i])) {
-                throw new IllegalArgumentException("LoRA tensor " + name + " holds " + d[i] + " at flat index " + i
-                        + "; every value must be finite");
-            }
-        }
-        System.arraycopy(d, 0, dst, off, d.length);
     }
 
     @Override

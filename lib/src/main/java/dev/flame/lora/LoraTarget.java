@@ -1,6 +1,5 @@
 package dev.flame.lora;
 
-import dev.flame.model.SmoeConfig;
 
 import java.util.Locale;
 
@@ -29,13 +28,13 @@ public enum LoraTarget {
     }
 
     /** Input width d_in: {@code hidden_size} for gate and up, {@code intermediate_size} for down. */
-    public int inDim(SmoeConfig config) {
-        return this == DOWN ? config.intermediateSize() : config.hiddenSize();
+    public int inDim(ExpertShape shape) {
+        return shape.inDim(this);
     }
 
     /** Output width d_out: {@code intermediate_size} for gate and up, {@code hidden_size} for down. */
-    public int outDim(SmoeConfig config) {
-        return this == DOWN ? config.hiddenSize() : config.intermediateSize();
+    public int outDim(ExpertShape shape) {
+        return shape.outDim(this);
     }
 
     /**

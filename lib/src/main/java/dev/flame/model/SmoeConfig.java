@@ -32,6 +32,11 @@ public record SmoeConfig(
         @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
         @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings) {
 
+    /** The shape of the experts, what a LoRA on them needs. */
+    public dev.flame.lora.ExpertShape expertShape() {
+        return new dev.flame.lora.ExpertShape(numHiddenLayers, numExperts, hiddenSize, intermediateSize);
+    }
+
     /** The Hugging Face {@code model_type} of OLMoE checkpoints. */
     public static final String OLMOE = "olmoe";
 

@@ -1,5 +1,6 @@
 package dev.flame.model;
 
+import dev.flame.engine.EngineArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -10,6 +11,7 @@ import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.flame.lora.ExpertLora;
+import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import dev.flame.model.io.Tensor;
@@ -340,29 +342,15 @@ public final class SmoeModel implements AutoCloseable {
                 || lora.outDim(LoraTarget.GATE) != config.intermediateSize()) {
             throw new IllegalArgumentException("cannot merge " + lora + " into " + this + ": shapes differ");
         }
-        double scale = lora.config().scaling();
-        int r = lora.rank();
         try (NDManager tmp = manager.newSubManager()) {
             for (int l = 0; l < layers.length; l++) {
                 for (LoraTarget t : lora.targets()) {
                     int din = lora.inDim(t);
                     int dout = lora.outDim(t);
-                    float[] a = lora.a(l, t);
-                    float[] b = lora.b(l, t);
                     float[] delta = new float[config.numExperts() * din * dout]; // [N, d_in, d_out]: W^T layout
                     for (int j = 0; j < config.numExperts(); j++) {
-                        int ao = j * lora.aSize(t);
-                        int bo = j * lora.bSize(t);
-                        int dOff = j * din * dout;
-                        for (int i = 0; i < din; i++) {
-                            for (int o = 0; o < dout; o++) {
-                                double sum = 0;
-                                for (int q = 0; q < r; q++) {
-                                    sum += (double) a[ao + q * din + i] * b[bo + o * r + q];
-                                }
-                                delta[dOff + i * dout + o] = (float) (scale * sum);
-                            }
-                        }
+                        System.arraycopy(LoraDelta.transposedFloats(lora, l, t, j), 0, delta, j * din * dout,
+                                din * dout);
                     }
                     NDArray w = switch (t) {
                         case GATE -> layers[l].gateT;

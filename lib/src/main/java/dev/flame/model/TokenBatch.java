@@ -65,4 +65,11 @@ public record TokenBatch(int batch, int seqLen, int[] tokens, int[] lengths) {
         }
         return n;
     }
+
+    /** Sizes and lengths, not the token array's identity. */
+    @Override
+    public String toString() {
+        return "TokenBatch[batch=" + batch + ", seqLen=" + seqLen + ", lengths=" + java.util.Arrays.toString(lengths)
+                + "]";
+    }
 }

@@ -1,6 +1,5 @@
 package dev.flame.report;
 
-import dev.flame.experiment.CellResult;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;

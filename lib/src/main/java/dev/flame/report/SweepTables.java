@@ -1,7 +1,6 @@
 package dev.flame.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.flame.experiment.CellResult;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;

@@ -1,6 +1,7 @@
 package dev.flame.train;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.GradientScope;
+import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Batches;
@@ -9,7 +10,7 @@ import dev.flame.data.PackedBatch;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
 import dev.flame.model.ActivationCounts;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;
@@ -102,7 +103,15 @@ public final class LocalTrainer {
             }
             return lossCurve.length == 0 ? Double.NaN : s / lossCurve.length;
         }
-    }
+    
+
+        /** A one-line summary (arrays as values or sizes). */
+        @Override
+        public String toString() {
+            return "LocalTrainer.Result[lora=" + lora + ", rescaler=" + java.util.Arrays.toString(rescaler) + ", steps="
+                    + lossCurve.length + ", mean loss=" + meanLoss() + ", tokens=" + tokens + "]";
+        }
+}
 
     /**
      * Trains a copy of {@code start} on {@code data} at top-k, and the tier's rescaler with it when {@code mode}
@@ -176,13 +185,11 @@ public final class LocalTrainer {
                 tokens += tb.realTokens();
                 curve[s] = step(model, session, tb, pb, p, counts);
                 if (!Double.isFinite(curve[s])) {
-                    // A non-finite loss or gradient before any update has been seen to come from a transient fault of
-                    // the engine; the parameters are untouched, so the step is computed once more before giving up.
-                    curve[s] = step(model, session, tb, pb, p, counts);
-                    if (!Double.isFinite(curve[s])) {
-                        throw new IllegalStateException("local training diverged: the loss is " + curve[s]
-                                + " at step " + (s + 1) + " of " + total + " (k = " + k + ")");
-                    }
+                    // No retry: the transient engine faults once absorbed here came from engine tensors borrowing
+                    // Java memory (fixed in EngineArrays); a non-finite step is now a real divergence and says so.
+                    throw new IllegalStateException("local training diverged: the loss or a gradient is not finite ("
+                            + curve[s] + ") at step " + (s + 1) + " of " + total + " (k = " + k + ", learning rate "
+                            + options.learningRate() + "); nothing of this step was applied");
                 }
                 if (listener != null) {
                     listener.onStep(s + 1, total, curve[s]);
@@ -231,7 +238,7 @@ public final class LocalTrainer {
                 finite = finite && opt.gradientsFinite(step);
             }
             if (Double.isFinite(v) && !finite) {
-                v = Double.NaN; // a finite loss with a non-finite gradient: the same transient fault
+                v = Double.NaN; // a finite loss with a non-finite gradient: the step cannot be applied either
             }
             for (AdamW opt : p.optimizers()) {
                 if (Double.isFinite(v)) {

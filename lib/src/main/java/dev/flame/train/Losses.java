@@ -2,7 +2,7 @@ package dev.flame.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 
 /** Loss functions on the model's selected-position logits. */
 public final class Losses {

@@ -1,6 +1,6 @@
 package dev.flame.train;
 
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

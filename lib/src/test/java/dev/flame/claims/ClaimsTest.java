@@ -3,7 +3,7 @@ package dev.flame.claims;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flame.cli.FlameCli;
-import dev.flame.experiment.CellResult;
+import dev.flame.report.CellResult;
 import dev.flame.report.Intervals;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

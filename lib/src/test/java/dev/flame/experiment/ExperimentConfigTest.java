@@ -82,7 +82,7 @@ class ExperimentConfigTest {
                                            int clients, int threads) {
         ExperimentConfig c = ExperimentConfig.defaults().with("client_threads", clientThreads)
                 .with("participation", participation).with("device", device);
-        dev.flame.fed.Parallelism p = c.parallelism(cores);
+        dev.flame.engine.Parallelism p = c.parallelism(cores);
         assertEquals(clients, p.workers(), "clients at once");
         assertEquals(threads, p.threadsPerWorker(), "threads per client");
     }

@@ -18,7 +18,7 @@ import dev.flame.fed.ClientReport;
 import dev.flame.fed.RoundReport;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraTarget;
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;

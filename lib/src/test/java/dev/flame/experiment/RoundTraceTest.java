@@ -100,7 +100,7 @@ class RoundTraceTest {
                 double n = 0;
                 double d = 0;
                 for (Map.Entry<String, Integer> m : mix.entrySet()) {
-                    n += m.getValue() * ev.tierTaskAccuracy().get(cl.k()).get(m.getKey());
+                    n += m.getValue() * ev.tierTaskAccuracy().get(cl.tier()).get(m.getKey());
                     d += m.getValue();
                 }
                 assertEquals(n / d, ev.personalAccuracy().get(cl.id()), 1e-12, "client " + cl.id());

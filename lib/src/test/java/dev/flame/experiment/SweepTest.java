@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.report.CellResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.report.SweepTables;

@@ -1,8 +1,8 @@
 package dev.flame.fed;
 
-import dev.flame.fed.flame.ActivationAwareAggregation;
-import dev.flame.fed.flame.ActivationDenominator;
-import dev.flame.fed.flame.FlameStrategy;
+import dev.flame.flame.ActivationAwareAggregation;
+import dev.flame.flame.ActivationDenominator;
+import dev.flame.flame.FlameStrategy;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import dev.flame.model.SmoeConfig;

@@ -1,5 +1,7 @@
 package dev.flame.fed;
 
+import dev.flame.engine.Parallelism;
+import dev.flame.engine.ClientThreads;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.flame.model;
 
+import dev.flame.engine.EngineArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

@@ -24,7 +24,7 @@ public final class TinyModels {
     /** Random A (LoRA init) and random non-zero B in [-0.1, 0.1) for the given LoRA config. */
     public static LoraState randomLora(SmoeConfig c, LoraConfig config, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        LoraState s = LoraState.init(c, config, rng);
+        LoraState s = LoraState.init(c.expertShape(), config, rng);
         for (int l = 0; l < s.layers(); l++) {
             for (LoraTarget t : s.targets()) {
                 float[] b = s.b(l, t);

@@ -1,6 +1,5 @@
 package dev.flame.report;
 
-import dev.flame.experiment.CellResult;
 import org.junit.jupiter.api.Test;
 
 import java.awt.image.BufferedImage;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.flame.lora.ExpertLora;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;

@@ -1,5 +1,6 @@
 package dev.flame.rescale;
 
+import dev.flame.flame.MassCalibration;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Batches;
@@ -12,7 +13,7 @@ import dev.flame.eval.Evaluator;
 import dev.flame.lora.LoraConfig;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;
@@ -60,7 +61,7 @@ class RescalerTrainingTest {
 
     private static float[] trained(double loraLr, double rescalerLr, RescalerParam param, double weightDecay) {
         SmoeConfig c = model.config();
-        LoraState lora = LoraState.init(c, new LoraConfig(4, 8, EnumSet.of(LoraTarget.UP)), new SplittableRandom(1));
+        LoraState lora = LoraState.init(c.expertShape(), new LoraConfig(4, 8, EnumSet.of(LoraTarget.UP)), new SplittableRandom(1));
         LocalTrainer.Options o = new LocalTrainer.Options(0, 12, 16, loraLr, weightDecay).withRescaler(rescalerLr,
                 param);
         return LocalTrainer.train(model, lora, new float[] {1f, 1f}, 1, RescalerMode.LEARNED, data.train(), o,

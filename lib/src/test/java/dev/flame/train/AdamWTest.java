@@ -6,7 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

@@ -1,13 +1,14 @@
 package dev.flame.train;
 
+import dev.flame.engine.GradientScope;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.flame.fed.ClientThreads;
-import dev.flame.fed.Parallelism;
+import dev.flame.engine.ClientThreads;
+import dev.flame.engine.Parallelism;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraState;
-import dev.flame.model.EngineArrays;
+import dev.flame.engine.EngineArrays;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeConfig;
 import dev.flame.model.SmoeModel;

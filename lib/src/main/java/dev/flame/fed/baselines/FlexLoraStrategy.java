@@ -1,5 +1,7 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.RankTruncation;
+import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.fed.Strategy;
@@ -65,7 +67,7 @@ public final class FlexLoraStrategy implements Strategy {
         double[] p = ExpertUpdates.dataWeights(updates);
         double[] sum = null;
         for (int i = 0; i < p.length; i++) {
-            double[] d = ExpertUpdates.dense(updates.get(i).lora(), l, t, j);
+            double[] d = LoraDelta.dense(updates.get(i).lora(), l, t, j);
             if (sum == null) {
                 sum = new double[d.length];
             }

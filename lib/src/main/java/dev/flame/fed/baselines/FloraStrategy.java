@@ -108,19 +108,6 @@ public final class FloraStrategy implements Strategy {
         return out;
     }
 
-    /**
-     * The dense update to merge into expert j's frozen base weight of layer l, target t:
-     * {@code W_j <- W_j + (alpha / R) B_j A_j}, [d_out, d_in] row-major, computed from the stacked state.
-     */
-    public static float[] mergedDelta(LoraState stacked, int l, LoraTarget t, int j) {
-        double[] d = ExpertUpdates.dense(stacked, l, t, j);
-        float[] out = new float[d.length];
-        for (int k = 0; k < d.length; k++) {
-            out[k] = (float) d[k];
-        }
-        return out;
-    }
-
     @Override
     public String describe() {
         return "flora (stacked A and p_i-scaled B, rank sum r_i; merged into the base weights each round)";

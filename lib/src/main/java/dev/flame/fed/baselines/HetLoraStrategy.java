@@ -1,5 +1,7 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.RankTruncation;
+import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.fed.Strategy;
@@ -137,7 +139,7 @@ public final class HetLoraStrategy implements Strategy {
     public static double[] normWeights(List<ClientUpdate> updates, int l, LoraTarget t, int j) {
         double[] w = new double[updates.size()];
         for (int i = 0; i < w.length; i++) {
-            w[i] = ExpertUpdates.norm(updates.get(i).lora(), l, t, j);
+            w[i] = LoraDelta.norm(updates.get(i).lora(), l, t, j);
         }
         return w;
     }

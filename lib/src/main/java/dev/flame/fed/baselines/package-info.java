@@ -11,7 +11,7 @@
  *   {@link dev.flame.lora.LoraConfig#withRank(int) withRank} of one config; updates with another alpha are
  *   rejected). When a LoRA changes rank, A keeps its rows and B is multiplied by
  *   {@code (alpha / r_from) / (alpha / r_to) = r_to / r_from}, so that the update of the components kept is the same
- *   before and after ({@link dev.flame.fed.baselines.RankTruncation}).</li>
+ *   before and after ({@link dev.flame.lora.RankTruncation}).</li>
  *   <li><b>Data weights.</b> {@code p_i = |D_i| / sum_k |D_k|} over the clients of the round.</li>
  *   <li><b>Rescalers.</b> The baselines activate all K experts and have no rescalers; every strategy here returns the
  *   current per-tier rescalers unchanged.</li>

@@ -1,5 +1,6 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.lora.LoraState;
@@ -57,10 +58,10 @@ class FedItStrategyTest {
         LoraState out = fedit.aggregate(global(zeros(1)), us).lora();
         assertEquals(0.5f, a(out, 0, LoraTarget.GATE, 2, 0, 0), 0.0);
         assertEquals(0.5f, b(out, 0, LoraTarget.GATE, 2, 0, 0), 0.0);
-        double averagedProducts = 0.5 * ExpertUpdates.dense(c0, 0, LoraTarget.GATE, 2)[0]
-                + 0.5 * ExpertUpdates.dense(c1, 0, LoraTarget.GATE, 2)[0];
+        double averagedProducts = 0.5 * LoraDelta.dense(c0, 0, LoraTarget.GATE, 2)[0]
+                + 0.5 * LoraDelta.dense(c1, 0, LoraTarget.GATE, 2)[0];
         assertEquals(0.0, averagedProducts, 0.0);
-        assertEquals(2.0, ExpertUpdates.dense(out, 0, LoraTarget.GATE, 2)[0], 1e-12);
+        assertEquals(2.0, LoraDelta.dense(out, 0, LoraTarget.GATE, 2)[0], 1e-12);
     }
 
     @Test
@@ -86,7 +87,7 @@ class FedItStrategyTest {
         GlobalState g = global(random(4, 9));
         assertThrows(IllegalArgumentException.class,
                 () -> fedit.aggregate(g, List.of(update(0, random(4, 1), 3), update(1, random(2, 2), 3))));
-        LoraState otherAlpha = LoraState.zeros(MODEL, new dev.flame.lora.LoraConfig(4, 16, config(4).targets()));
+        LoraState otherAlpha = LoraState.zeros(MODEL.expertShape(), new dev.flame.lora.LoraConfig(4, 16, config(4).targets()));
         assertThrows(IllegalArgumentException.class, () -> fedit.aggregate(g, List.of(update(0, otherAlpha, 3))));
     }
 }

@@ -29,7 +29,7 @@ final class Fixtures {
 
     /** All-zero LoRA of the given rank. */
     static LoraState zeros(int rank) {
-        return LoraState.zeros(MODEL, config(rank));
+        return LoraState.zeros(MODEL.expertShape(), config(rank));
     }
 
     /** Random A (LoRA init) and random non-zero B in [-0.1, 0.1). */

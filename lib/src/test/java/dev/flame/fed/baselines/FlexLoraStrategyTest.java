@@ -1,5 +1,6 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.lora.LoraState;
@@ -56,7 +57,7 @@ class FlexLoraStrategyTest {
         for (int l = 0; l < 2; l++) {
             for (LoraTarget t : out.targets()) {
                 for (int j = 0; j < out.experts(); j++) {
-                    assertClose(FlexLoraStrategy.denseDelta(us, l, t, j), ExpertUpdates.dense(out, l, t, j), 1e-5);
+                    assertClose(FlexLoraStrategy.denseDelta(us, l, t, j), LoraDelta.dense(out, l, t, j), 1e-5);
                     assertOrthonormalRows(out, l, t, j);
                     for (int o = 0; o < out.outDim(t); o++) {
                         assertEquals(0f, b(out, l, t, j, o, 3), 0.0);
@@ -70,7 +71,7 @@ class FlexLoraStrategyTest {
         LoraState out8 = flex.aggregate(global(random(8, 9)), us3).lora();
         for (LoraTarget t : out8.targets()) {
             for (int j = 0; j < out8.experts(); j++) {
-                assertClose(FlexLoraStrategy.denseDelta(us3, 1, t, j), ExpertUpdates.dense(out8, 1, t, j), 1e-5);
+                assertClose(FlexLoraStrategy.denseDelta(us3, 1, t, j), LoraDelta.dense(out8, 1, t, j), 1e-5);
             }
         }
     }
@@ -94,10 +95,10 @@ class FlexLoraStrategyTest {
                         for (int q = r; q < s.length; q++) {
                             discarded += s[q] * s[q];
                         }
-                        assertEquals(Math.sqrt(discarded), frobenius(dw, ExpertUpdates.dense(d, l, t, j)), 1e-5,
+                        assertEquals(Math.sqrt(discarded), frobenius(dw, LoraDelta.dense(d, l, t, j)), 1e-5,
                                 "rank " + r + " layer " + l + " " + t + " expert " + j);
                         // the same as truncating the SVD of the dense dW (the reference path)
-                        assertClose(ExpertUpdates.dense(dense, l, t, j), ExpertUpdates.dense(d, l, t, j), 1e-5);
+                        assertClose(LoraDelta.dense(dense, l, t, j), LoraDelta.dense(d, l, t, j), 1e-5);
                         assertOrthonormalRows(d, l, t, j);
                     }
                 }
@@ -118,7 +119,7 @@ class FlexLoraStrategyTest {
         for (int l = 0; l < 2; l++) {
             for (LoraTarget t : out.targets()) {
                 for (int j = 0; j < out.experts(); j++) {
-                    assertClose(ExpertUpdates.dense(dense, l, t, j), ExpertUpdates.dense(out, l, t, j), 1e-5);
+                    assertClose(LoraDelta.dense(dense, l, t, j), LoraDelta.dense(out, l, t, j), 1e-5);
                 }
             }
         }
@@ -126,7 +127,7 @@ class FlexLoraStrategyTest {
         List<ClientUpdate> dup = List.of(update(0, same, 1), update(1, same.copy(), 1));
         LoraState out2 = flex.aggregate(global(random(4, 9)), dup).lora();
         for (LoraTarget t : out2.targets()) {
-            assertClose(ExpertUpdates.dense(same, 1, t, 6), ExpertUpdates.dense(out2, 1, t, 6), 1e-5);
+            assertClose(LoraDelta.dense(same, 1, t, 6), LoraDelta.dense(out2, 1, t, 6), 1e-5);
         }
     }
 
@@ -154,11 +155,11 @@ class FlexLoraStrategyTest {
         expected[din + 1] = 0.8;
         assertClose(expected, FlexLoraStrategy.denseDelta(us, 1, t, 7), 1e-6);
         GlobalState g = flex.aggregate(global(random(4, 9)), us);
-        assertClose(expected, ExpertUpdates.dense(g.lora(), 1, t, 7), 1e-6);
+        assertClose(expected, LoraDelta.dense(g.lora(), 1, t, 7), 1e-6);
         LoraState d1 = flex.dispatch(g, 1, null);
         double[] rank1 = new double[expected.length];
         rank1[0] = 4.6;
-        assertClose(rank1, ExpertUpdates.dense(d1, 1, t, 7), 1e-6);
+        assertClose(rank1, LoraDelta.dense(d1, 1, t, 7), 1e-6);
         assertEquals(1.0, Math.abs(a(d1, 1, t, 7, 0, 0)), 1e-6);
         assertEquals(0.575, Math.abs(b(d1, 1, t, 7, 0, 0)), 1e-6);
         LoraState d2 = flex.dispatch(g, 2, null);
@@ -187,7 +188,7 @@ class FlexLoraStrategyTest {
         LoraState next = flex.aggregate(g, List.of(update(0, e0, 2), update(1, e1, 5))).lora();
         for (int l = 0; l < 2; l++) {
             for (LoraTarget t : next.targets()) {
-                assertClose(ExpertUpdates.dense(g.lora(), l, t, 5), ExpertUpdates.dense(next, l, t, 5), 1e-6);
+                assertClose(LoraDelta.dense(g.lora(), l, t, 5), LoraDelta.dense(next, l, t, 5), 1e-6);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.lora.LoraState;
@@ -14,14 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class FloraStrategyTest {
     private final FloraStrategy flora = new FloraStrategy();
-
-    private static double[] toDouble(float[] x) {
-        double[] d = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            d[i] = x[i];
-        }
-        return d;
-    }
 
     @Test
     void stackingIsTheExactWeightedSumOfProducts() {
@@ -44,7 +37,7 @@ class FloraStrategyTest {
                             expected[k] += examples[i] / 60.0 * pr[k];
                         }
                     }
-                    assertClose(expected, toDouble(FloraStrategy.mergedDelta(s, l, t, j)), 1e-5);
+                    assertClose(expected, LoraDelta.dense(s, l, t, j), 1e-5);
                 }
             }
         }
@@ -73,7 +66,7 @@ class FloraStrategyTest {
         setB(c1, 0, t, 1, 0, 0, 0.5);
         LoraState s = flora.aggregate(global(zeros(4)), List.of(update(0, c0, 4), update(1, c1, 4))).lora();
         assertEquals(3, s.rank());
-        float[] d = FloraStrategy.mergedDelta(s, 0, t, 1);
+        float[] d = floats(LoraDelta.dense(s, 0, t, 1));
         float[] expected = new float[d.length];
         expected[0] = 4.6f;
         expected[c0.inDim(t) + 1] = 0.8f;
@@ -91,12 +84,20 @@ class FloraStrategyTest {
         LoraState s = flora.aggregate(global(random(4, 9)), us).lora();
         for (int l = 0; l < 2; l++) {
             for (LoraTarget t : s.targets()) {
-                assertArrayEquals(new float[s.outDim(t) * s.inDim(t)], FloraStrategy.mergedDelta(s, l, t, 5), 0f);
+                assertArrayEquals(new float[s.outDim(t) * s.inDim(t)], floats(LoraDelta.dense(s, l, t, 5)), 0f);
             }
         }
         // no examples: all weights zero, nothing to merge
         LoraState none = flora.aggregate(global(random(4, 9)),
                 List.of(update(0, random(4, 1), 0), update(1, random(2, 2), 0))).lora();
-        assertArrayEquals(new float[24 * 16], FloraStrategy.mergedDelta(none, 1, LoraTarget.DOWN, 0), 0f);
+        assertArrayEquals(new float[24 * 16], floats(LoraDelta.dense(none, 1, LoraTarget.DOWN, 0)), 0f);
+    }
+
+    private static float[] floats(double[] d) {
+        float[] out = new float[d.length];
+        for (int k = 0; k < d.length; k++) {
+            out[k] = (float) d[k];
+        }
+        return out;
     }
 }

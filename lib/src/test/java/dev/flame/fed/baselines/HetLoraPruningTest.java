@@ -1,5 +1,7 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.RankTruncation;
+import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import org.junit.jupiter.api.Test;
@@ -34,8 +36,8 @@ class HetLoraPruningTest {
         LoraState s = twoComponents(2, 3, 1, 0.5); // c_1 / (c_0 + c_1) = 0.5 / 6.5 = 0.077
         LoraState pruned = HetLoraStrategy.prune(s, 0.1);
         assertEquals(1, pruned.rank());
-        double[] before = ExpertUpdates.dense(RankTruncation.truncate(s, 1), 0, LoraTarget.UP, 3);
-        double[] after = ExpertUpdates.dense(pruned, 0, LoraTarget.UP, 3);
+        double[] before = LoraDelta.dense(RankTruncation.truncate(s, 1), 0, LoraTarget.UP, 3);
+        double[] after = LoraDelta.dense(pruned, 0, LoraTarget.UP, 3);
         Fixtures.assertClose(before, after, 1e-9);
         // (alpha / 1) * B'A' = (alpha / 2) * 3 * 2: the first component's update is kept
         assertEquals(Fixtures.ALPHA / 2 * 6, after[0], 1e-9);

@@ -1,5 +1,6 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.RankTruncation;
 import dev.flame.fed.ClientUpdate;
 import dev.flame.fed.GlobalState;
 import dev.flame.lora.LoraState;

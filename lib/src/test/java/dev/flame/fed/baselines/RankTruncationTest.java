@@ -1,5 +1,7 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.lora.RankTruncation;
+import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import org.junit.jupiter.api.Test;
@@ -32,7 +34,7 @@ class RankTruncationTest {
                     for (int k = 0; k < expected.length; k++) {
                         expected[k] = full[k] * 2 / 4;
                     }
-                    assertClose(expected, ExpertUpdates.dense(c, l, t, j), 1e-6);
+                    assertClose(expected, LoraDelta.dense(c, l, t, j), 1e-6);
                 }
             }
         }
@@ -46,7 +48,7 @@ class RankTruncationTest {
         for (int l = 0; l < 2; l++) {
             for (LoraTarget t : c.targets()) {
                 for (int j = 0; j < c.experts(); j++) {
-                    assertClose(ExpertUpdates.dense(c, l, t, j), ExpertUpdates.dense(p, l, t, j), 1e-6);
+                    assertClose(LoraDelta.dense(c, l, t, j), LoraDelta.dense(p, l, t, j), 1e-6);
                     for (int i = 0; i < c.inDim(t); i++) {
                         assertEquals(a(c, l, t, j, 0, i), a(p, l, t, j, 0, i), 0.0);
                         for (int q = 1; q < 4; q++) {
@@ -70,12 +72,12 @@ class RankTruncationTest {
         LoraState c = zeros(1);
         setA(c, 0, LoraTarget.UP, 3, 0, 0, 1.0);
         setB(c, 0, LoraTarget.UP, 3, 0, 0, 0.5);
-        assertEquals(4.0, ExpertUpdates.dense(c, 0, LoraTarget.UP, 3)[0], 1e-12);
+        assertEquals(4.0, LoraDelta.dense(c, 0, LoraTarget.UP, 3)[0], 1e-12);
         for (int r : new int[] {1, 2, 4, 8}) {
             LoraState p = RankTruncation.zeroPad(c, r);
             // a padding that copied B unchanged would give (8 / r) * 0.5, i.e. 4, 2, 1, 0.5
-            assertEquals(4.0, ExpertUpdates.dense(p, 0, LoraTarget.UP, 3)[0], 1e-12, "padded to rank " + r);
-            assertEquals(4.0, ExpertUpdates.norm(p, 0, LoraTarget.UP, 3), 1e-12);
+            assertEquals(4.0, LoraDelta.dense(p, 0, LoraTarget.UP, 3)[0], 1e-12, "padded to rank " + r);
+            assertEquals(4.0, LoraDelta.norm(p, 0, LoraTarget.UP, 3), 1e-12);
         }
     }
 
@@ -104,10 +106,10 @@ class RankTruncationTest {
         LoraState p = RankTruncation.zeroPad(c, 8);
         for (LoraTarget t : c.targets()) {
             for (int j = 0; j < c.experts(); j++) {
-                double n = ExpertUpdates.norm(c, 0, t, j);
-                assertEquals(c.deltaNorm(0, t, j), n, 1e-6 * n);
+                double n = LoraDelta.norm(c, 0, t, j);
+                assertEquals(LoraDelta.normByProduct(c, 0, t, j), n, 1e-6 * n);
                 assertEquals(frobenius(product(c, 2, 0, t, j), null), n, 1e-6 * n);
-                assertEquals(n, ExpertUpdates.norm(p, 0, t, j), 1e-6 * n);
+                assertEquals(n, LoraDelta.norm(p, 0, t, j), 1e-6 * n);
             }
         }
     }

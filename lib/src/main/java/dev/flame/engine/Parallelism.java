@@ -1,4 +1,4 @@
-package dev.flame.fed;
+package dev.flame.engine;
 
 /**
  * How many clients (or evaluation tiers) run at the same time, each on its own thread with {@code threadsPerWorker}

@@ -1,4 +1,4 @@
-package dev.flame.model;
+package dev.flame.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package dev.flame.report;
+package dev.flame.data;
 
 /**
  * Text from files and users made safe to print: control characters (terminal escape codes among them) are shown as

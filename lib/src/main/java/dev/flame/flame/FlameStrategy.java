@@ -1,4 +1,4 @@
-package dev.flame.fed.flame;
+package dev.flame.flame;
 
 import dev.flame.accounting.CommModel;
 import dev.flame.fed.ClientUpdate;

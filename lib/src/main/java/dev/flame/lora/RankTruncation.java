@@ -1,8 +1,5 @@
-package dev.flame.fed.baselines;
+package dev.flame.lora;
 
-import dev.flame.lora.LoraConfig;
-import dev.flame.lora.LoraState;
-import dev.flame.lora.LoraTarget;
 
 /**
  * Moving a LoRA between ranks, for every expert of every layer and target: HetLoRA's and FlexLoRA's dispatch

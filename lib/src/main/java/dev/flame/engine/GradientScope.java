@@ -1,4 +1,4 @@
-package dev.flame.train;
+package dev.flame.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;

@@ -1,4 +1,4 @@
-package dev.flame.fed;
+package dev.flame.engine;
 
 import ai.djl.pytorch.jni.JniUtils;
 

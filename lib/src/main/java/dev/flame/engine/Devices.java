@@ -1,4 +1,4 @@
-package dev.flame.model;
+package dev.flame.engine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;

@@ -1,13 +1,11 @@
-package dev.flame.experiment;
+package dev.flame.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.flame.eval.EvalReport;
 import dev.flame.fed.ClientReport;
 import dev.flame.fed.RoundReport;
-import dev.flame.fed.TierBudget;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -92,14 +90,9 @@ public record CellResult(String id, String method, Map<String, JsonNode> conditi
         return rounds.get(rounds.size() - 1).meanAccuracy();
     }
 
-    /** Collects a finished experiment's record. */
-    static CellResult of(SweepConfig.Cell cell, Experiment e, EvalReport base, List<RoundReport> reports,
-                         double seconds, ObjectMapper mapper) {
-        List<Tier> tiers = new ArrayList<>();
-        for (int t : e.config().tiers()) {
-            TierBudget b = e.budgets().of(t);
-            tiers.add(new Tier(t, b.k(), b.rank(), e.trainingFlopsPerToken(t)));
-        }
+    /** Collects a finished experiment's record from its base evaluation and round reports. */
+    public static CellResult of(String id, String method, Map<String, JsonNode> conditions, long seed, JsonNode config,
+                                List<Tier> tiers, EvalReport base, List<RoundReport> reports, double seconds) {
         List<Round> rounds = new ArrayList<>();
         for (RoundReport r : reports) {
             long down = 0;
@@ -117,8 +110,8 @@ public record CellResult(String id, String method, Map<String, JsonNode> conditi
                     r.eval().globalAccuracy(), Double.isFinite(r.eval().meanPersonalAccuracy())
                     ? r.eval().meanPersonalAccuracy() : null));
         }
-        return new CellResult(cell.id(), cell.method(), cell.conditions(), cell.seed(),
-                mapper.valueToTree(e.config()), tiers, new TreeMap<>(base.tierAccuracy()), rounds, seconds,
+        return new CellResult(id, method, conditions, seed, config, tiers, new TreeMap<>(base.tierAccuracy()), rounds,
+                seconds,
                 reports.isEmpty() ? List.of() : reports.get(reports.size() - 1).clients());
     }
 }

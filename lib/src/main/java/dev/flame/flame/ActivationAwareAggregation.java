@@ -1,4 +1,4 @@
-package dev.flame.fed.flame;
+package dev.flame.flame;
 
 import dev.flame.fed.ClientUpdate;
 import dev.flame.lora.LoraState;

@@ -1,11 +1,13 @@
-package dev.flame.rescale;
+package dev.flame.flame;
 
+import dev.flame.rescale.Rescalers;
+import dev.flame.rescale.RescalerInit;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
-import dev.flame.model.Devices;
+import dev.flame.engine.Devices;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeModel;
 import dev.flame.model.TokenBatch;

@@ -1,4 +1,4 @@
-package dev.flame.fed.flame;
+package dev.flame.flame;
 
 /**
  * What S_i is in the activation frequency f_i^{l,j} = a_i^{l,j} / S_i (the paper leaves it open).
