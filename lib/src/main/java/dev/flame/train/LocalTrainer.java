@@ -1,6 +1,5 @@
 package dev.flame.train;
 
-import dev.flame.engine.GradientScope;
 import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -222,16 +221,13 @@ public final class LocalTrainer {
                                ActivationCounts counts) {
         ActivationCounts local = new ActivationCounts(counts.layers(), counts.experts());
         try (NDManager step = session.newSubManager()) {
-            NDArray loss;
-            try (GradientScope g = new GradientScope()) {
+            NDArray loss = TrainingStep.backward(step, model, tb, pb.lossPositions(), pb.lossTargets(), () -> {
                 Routing routing = p.routing();
                 if (p.logSpace()) {
-                    routing.learnedScale().attach(step);
+                    routing.learnedScale().attach(step); // exp(theta) of this step, freed with it
                 }
-                NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, p.lora(), local);
-                loss = Losses.crossEntropy(step, logits, pb.lossTargets());
-                g.backward(loss);
-            }
+                return routing;
+            }, p.lora(), local);
             double v = loss.getFloat();
             boolean finite = Double.isFinite(v);
             for (AdamW opt : p.optimizers()) {

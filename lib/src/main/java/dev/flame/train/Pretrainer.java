@@ -1,10 +1,8 @@
 package dev.flame.train;
 
 import dev.flame.engine.Devices;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.flame.data.Batches;
 import dev.flame.data.Example;
 import dev.flame.data.PackedBatch;
@@ -66,15 +64,10 @@ public final class Pretrainer {
                 PackedBatch pb = Batches.pack(epoch.get(next++), LocalTrainer.PAD_FILL);
                 TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
                 try (NDManager step = session.newSubManager()) {
-                    NDArray loss;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        // Pretraining learns every next token, prompt included, so the model also models inputs.
-                        int[] positions = allNextTokenPositions(pb);
-                        int[] targets = nextTokens(pb, positions);
-                        NDArray logits = model.forward(step, tb, positions, routing, null, null);
-                        loss = Losses.crossEntropy(step, logits, targets);
-                        gc.backward(loss);
-                    }
+                    // Pretraining learns every next token, prompt included, so the model also models inputs.
+                    int[] positions = allNextTokenPositions(pb);
+                    NDArray loss = TrainingStep.backward(step, model, tb, positions, nextTokens(pb, positions),
+                            () -> routing, null, null);
                     curve[s] = loss.getFloat();
                     opt.step(step, s);
                 }

@@ -10,7 +10,6 @@ import dev.flame.model.TinyModels;
 
 import java.util.EnumSet;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

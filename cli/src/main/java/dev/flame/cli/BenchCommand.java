@@ -22,8 +22,7 @@ import dev.flame.rescale.RescalerMode;
 import dev.flame.engine.ClientThreads;
 import dev.flame.engine.Parallelism;
 import dev.flame.train.AdamW;
-import dev.flame.engine.GradientScope;
-import dev.flame.train.Losses;
+import dev.flame.train.TrainingStep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 
@@ -354,10 +352,8 @@ public final class BenchCommand implements Callable<Integer> {
                     start = System.nanoTime();
                 }
                 try (NDManager step = session.newSubManager()) {
-                    try (GradientScope g = new GradientScope()) {
-                        NDArray logits = model.forward(step, tb, pb.lossPositions(), routing, lora, null);
-                        g.backward(Losses.crossEntropy(step, logits, pb.lossTargets()));
-                    }
+                    TrainingStep.backward(step, model, tb, pb.lossPositions(), pb.lossTargets(), () -> routing, lora,
+                            null);
                     opt.step(step);
                 }
             }
