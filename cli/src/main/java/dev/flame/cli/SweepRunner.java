@@ -27,13 +27,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Runs a sweep with a progress bar over all rounds, then writes and prints its summary. Shared by compare and sweep. */
 final class SweepRunner {
     /** Methods drawn in the accuracy-against-budget chart of a comparison (ablations get their own chart). */
-    static final Set<String> MAIN_METHODS = Set.of("flame", "fedit", "hetlora", "flexlora", "flora", "weakest-k",
-            "weakest-rank", "centralised");
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -120,7 +117,7 @@ final class SweepRunner {
         Map<String, List<CellResult>> main = new LinkedHashMap<>();
         Map<String, List<CellResult>> ablations = new LinkedHashMap<>();
         groups.forEach((name, cs) -> {
-            boolean isMain = MAIN_METHODS.contains(cs.get(0).method());
+            boolean isMain = dev.flame.experiment.Method.NAMES.contains(cs.get(0).method());
             (isMain ? main : ablations).put(name, cs);
             if (cs.get(0).method().equals("flame")) {
                 ablations.put(name, cs);

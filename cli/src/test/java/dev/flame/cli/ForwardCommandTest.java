@@ -1,11 +1,11 @@
 package dev.flame.cli;
 
+import dev.flame.model.RandomWeights;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.flame.model.SmoeConfig;
-import dev.flame.model.SmoeModel;
 import dev.flame.model.io.DType;
 import dev.flame.model.io.HfCheckpoint;
 import dev.flame.model.io.Tensor;
@@ -187,7 +187,7 @@ class ForwardCommandTest {
     void agreesWithThePytorchReferenceOnGroupedHeadsAndRenormalisedTopK() throws Exception {
         assumePythonWithTorch();
         SmoeConfig c = new SmoeConfig(SmoeConfig.OLMOE, 48, 48, 40, 2, 6, 2, 8, 3, true, 0.05, 500.0, 32, true);
-        Map<String, Tensor> w = SmoeModel.randomWeights(c, 7);
+        Map<String, Tensor> w = RandomWeights.of(c, 7);
         SplittableRandom rng = new SplittableRandom(11);
         for (Map.Entry<String, Tensor> e : w.entrySet()) {
             String n = e.getKey();

@@ -1,5 +1,6 @@
 package dev.flame.robustness;
 
+import dev.flame.model.RandomWeights;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +14,6 @@ import dev.flame.cli.FlameCli;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.model.SmoeConfig;
-import dev.flame.model.SmoeModel;
 import dev.flame.model.io.CheckpointException;
 import dev.flame.model.io.DType;
 import dev.flame.model.io.HfCheckpoint;
@@ -244,7 +244,7 @@ class MalformedInputTest {
     void modelWhoseVocabularyDoesNotFitTheTasks() throws IOException {
         SmoeConfig wide = SmoeConfig.tinyDefault(100);
         Path dir = tmp.resolve("vocab100");
-        HfCheckpoint.write(dir, wide, SmoeModel.randomWeights(wide, 5), DType.F32);
+        HfCheckpoint.write(dir, wide, RandomWeights.of(wide, 5), DType.F32);
         ExperimentConfig c = config("{\"model\": " + JSON.writeValueAsString(dir.toString()) + "}");
         assertClear(IllegalArgumentException.class, () -> Experiment.create(c).close(), dir.toString(), "vocab_size",
                 "100", "64");

@@ -140,12 +140,18 @@ public final class Experiment implements AutoCloseable {
                 .withRescaler(config.rescalerLearningRate(), config.rescalerParamValue());
         Strategy s = strategy != null ? strategy : method.strategy(config);
         double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
-        this.runner = new RoundRunner(model, clients, initial, s, budgets,
-                new ClientSampler(clients.size(), participation, runSeed), config.rescalerMode(), opts,
-                evaluator(config, data), split.test(), config.tiers(), flops, comm, runSeed);
-        runner.setFaultInjection(config.faultFraction());
-        runner.setEvaluations(config.evaluates("global"), config.evaluates("personal"));
-        runner.setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()));
+        this.runner = RoundRunner.builder(model, clients, initial, s)
+                .setBudgets(budgets)
+                .setSampler(new ClientSampler(clients.size(), participation, runSeed))
+                .setRescalerMode(config.rescalerMode())
+                .setTraining(opts)
+                .setEvaluation(evaluator(config, data), split.test(), config.tiers())
+                .setProtocols(config.evaluates("global"), config.evaluates("personal"))
+                .setAccounting(flops, comm)
+                .setSeed(runSeed)
+                .setFaultInjection(config.faultFraction())
+                .setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()))
+                .build();
     }
 
     /**

@@ -92,13 +92,14 @@ public record ExperimentConfig(
     /** Instruction-data layouts known by name ({@code auto} detects Dolly or Alpaca from the fields). */
     public static final List<String> DATASET_FORMATS = List.of("auto", "dolly", "alpaca");
 
+    /** The largest {@code lora_rank} accepted (a model also caps it at its experts' smaller dimension). */
+    public static final int MAX_LORA_RANK = 4096;
+
     /**
      * What is evaluated after every round: {@code tiers} (each tier's model at its own k with its rescaler; always),
      * {@code global} (the server's model at all K experts with the full LoRA) and {@code personal} (each client on the
      * held-out examples of its own task mix, at its own tier).
      */
-    public static final int MAX_LORA_RANK = 4096;
-
     public static final List<String> EVALUATIONS = List.of("tiers", "global", "personal");
 
     /** The embedded task suite by default ({@code task_suite}). */

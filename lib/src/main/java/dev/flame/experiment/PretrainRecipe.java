@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.model.RandomWeights;
 import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDManager;
 import dev.flame.data.Split;
@@ -70,7 +71,7 @@ public record PretrainRecipe(int steps, int batch, double learningRate, long see
         Split split = suite.generate(trainPerTask, 20, dataSeed);
         long t0 = System.nanoTime();
         try (NDManager manager = Devices.newManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, weightSeed), manager)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, weightSeed), manager)) {
             double[] curve = Pretrainer.train(model, split.train(),
                     new Pretrainer.Options(steps, batch, learningRate, 0.0), root.split(), listener);
             EvalReport r = new Evaluator(256).evaluate(model, null, Map.of(), List.of(8, 4, 2, 1), RescalerMode.NONE,

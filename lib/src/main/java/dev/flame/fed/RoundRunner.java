@@ -54,29 +54,130 @@ public final class RoundRunner {
     /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
     private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
+    private RoundRunner(Builder b) {
+        this.model = Objects.requireNonNull(b.model, "model");
+        this.clients = List.copyOf(b.clients);
+        this.state = Objects.requireNonNull(b.initial, "initial state").copy();
+        this.strategy = Objects.requireNonNull(b.strategy, "strategy");
+        this.budgets = b.budgets != null ? b.budgets : BudgetMap.experts(b.initial.lora().rank());
+        this.sampler = b.sampler != null ? b.sampler : new ClientSampler(b.clients.size(), 1.0, b.seed);
+        this.mode = Objects.requireNonNull(b.mode, "rescaler mode");
+        this.options = Objects.requireNonNull(b.options, "local training options");
+        this.evaluator = Objects.requireNonNull(b.evaluator, "evaluator");
+        this.test = List.copyOf(b.test);
+        this.tiers = List.copyOf(b.tiers);
+        this.flops = b.flops;
+        this.comm = b.comm;
+        this.seed = b.seed;
+        setFaultInjection(b.faultFraction);
+        setParallelism(b.parallelism);
+        setEvaluations(b.evaluateGlobal, b.evaluatePersonal);
+    }
+
     /**
-     * @param budgets what each tier trains and is evaluated with
-     * @param flops   counts client FLOPs (its LoRA rank is replaced by each client's), or null
-     * @param comm    counts client bytes, or null
-     * @param seed    derives every client's random source per round
+     * A runner for these clients under {@code strategy}, starting from {@code initial}; the rest has defaults (every
+     * tier at k = tier and the global rank, all clients every round, no accounting, no fault injection, one client at
+     * a time, only the per-tier evaluation) that the builder's {@code set...} methods replace.
      */
-    public RoundRunner(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy,
-                       BudgetMap budgets, ClientSampler sampler, RescalerMode mode, LocalTrainer.Options options, Evaluator evaluator,
-                       List<Example> test, List<Integer> tiers, FlopsModel flops, CommModel comm, long seed) {
-        this.model = Objects.requireNonNull(model);
-        this.clients = List.copyOf(clients);
-        this.state = initial.copy();
-        this.strategy = Objects.requireNonNull(strategy);
-        this.budgets = Objects.requireNonNull(budgets);
-        this.sampler = Objects.requireNonNull(sampler);
-        this.mode = Objects.requireNonNull(mode);
-        this.options = Objects.requireNonNull(options);
-        this.evaluator = Objects.requireNonNull(evaluator);
-        this.test = List.copyOf(test);
-        this.tiers = List.copyOf(tiers);
-        this.flops = flops;
-        this.comm = comm;
-        this.seed = seed;
+    public static Builder builder(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy) {
+        return new Builder(model, clients, initial, strategy);
+    }
+
+    /** Builds a {@link RoundRunner}; every setter returns the builder. */
+    public static final class Builder {
+        private final SmoeModel model;
+        private final List<Client> clients;
+        private final GlobalState initial;
+        private final Strategy strategy;
+        private BudgetMap budgets;
+        private ClientSampler sampler;
+        private RescalerMode mode = RescalerMode.LEARNED;
+        private LocalTrainer.Options options;
+        private Evaluator evaluator;
+        private List<Example> test = List.of();
+        private List<Integer> tiers = List.of();
+        private FlopsModel flops;
+        private CommModel comm;
+        private long seed;
+        private double faultFraction;
+        private Parallelism parallelism = Parallelism.SERIAL;
+        private boolean evaluateGlobal;
+        private boolean evaluatePersonal;
+
+        private Builder(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy) {
+            this.model = model;
+            this.clients = clients;
+            this.initial = initial;
+            this.strategy = strategy;
+        }
+
+        /** What each tier trains and is evaluated with (k and rank). */
+        public Builder setBudgets(BudgetMap budgets) {
+            this.budgets = budgets;
+            return this;
+        }
+
+        /** Which clients take part in each round. */
+        public Builder setSampler(ClientSampler sampler) {
+            this.sampler = sampler;
+            return this;
+        }
+
+        /** The rescaler mode of local training and evaluation. */
+        public Builder setRescalerMode(RescalerMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        /** Local training: steps, batch, learning rates. */
+        public Builder setTraining(LocalTrainer.Options options) {
+            this.options = options;
+            return this;
+        }
+
+        /** The evaluator, the held-out examples and the tiers evaluated after every round. */
+        public Builder setEvaluation(Evaluator evaluator, List<Example> test, List<Integer> tiers) {
+            this.evaluator = evaluator;
+            this.test = test;
+            this.tiers = tiers;
+            return this;
+        }
+
+        /** The two other protocols after every round: the server's model at all K experts, and every client. */
+        public Builder setProtocols(boolean global, boolean personal) {
+            this.evaluateGlobal = global;
+            this.evaluatePersonal = personal;
+            return this;
+        }
+
+        /** Counts client FLOPs (its LoRA rank replaced by each client's) and bytes; either may be null. */
+        public Builder setAccounting(FlopsModel flops, CommModel comm) {
+            this.flops = flops;
+            this.comm = comm;
+            return this;
+        }
+
+        /** Derives every client's random source per round, and the default sampler's. */
+        public Builder setSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** See {@link RoundRunner#setFaultInjection}. */
+        public Builder setFaultInjection(double fraction) {
+            this.faultFraction = fraction;
+            return this;
+        }
+
+        /** Clients trained (and tiers evaluated) at the same time. */
+        public Builder setParallelism(Parallelism parallelism) {
+            this.parallelism = parallelism;
+            return this;
+        }
+
+        public RoundRunner build() {
+            return new RoundRunner(this);
+        }
     }
 
     public void addListener(RoundListener listener) {

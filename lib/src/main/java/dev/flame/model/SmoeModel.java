@@ -21,8 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An OLMoE-style sparse mixture-of-experts causal language model on DJL (PyTorch engine), with frozen base weights and
@@ -48,8 +46,7 @@ public final class SmoeModel implements AutoCloseable {
     private final Layer[] layers;
     private final NDArray finalNorm;
     private final NDArray lmHeadT;
-    private final Map<Integer, NDArray[]> ropeCache = new ConcurrentHashMap<>();
-    private final Map<Integer, NDArray> maskCache = new ConcurrentHashMap<>();
+    private final Attention attention;
     private double blockSeconds = 1e-3;
     private double flopsPerSecond = 3e10;
     private Dispatch dispatch = Dispatch.SPARSE;
@@ -73,6 +70,7 @@ public final class SmoeModel implements AutoCloseable {
     private SmoeModel(SmoeConfig config, NDManager manager, Map<String, Tensor> w) {
         this.config = config.validate();
         this.manager = manager;
+        this.attention = new Attention(this.config, manager);
         int d = config.hiddenSize();
         this.embed = EngineArrays.of(manager, w.get("model.embed_tokens.weight").data(), new Shape(config.vocabSize(), d));
         this.layers = new Layer[config.numHiddenLayers()];
@@ -108,62 +106,6 @@ public final class SmoeModel implements AutoCloseable {
             m.close();
             throw e;
         }
-    }
-
-    /**
-     * Random initial weights for pretraining: projections N(0, 0.02^2) (output projections scaled by 1/sqrt(2L)), norm
-     * weights 1.
-     */
-    public static Map<String, Tensor> randomWeights(SmoeConfig c, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        int d = c.hiddenSize();
-        int hd = c.headDim();
-        int qd = c.numAttentionHeads() * hd;
-        int kvd = c.numKeyValueHeads() * hd;
-        double std = 0.02;
-        double outStd = std / Math.sqrt(2.0 * c.numHiddenLayers());
-        w.put("model.embed_tokens.weight", gaussian(rng, std, c.vocabSize(), d));
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            w.put(p + "self_attn.q_proj.weight", gaussian(rng, std, qd, d));
-            w.put(p + "self_attn.k_proj.weight", gaussian(rng, std, kvd, d));
-            w.put(p + "self_attn.v_proj.weight", gaussian(rng, std, kvd, d));
-            w.put(p + "self_attn.o_proj.weight", gaussian(rng, outStd, d, qd));
-            w.put(p + "self_attn.q_norm.weight", ones(qd));
-            w.put(p + "self_attn.k_norm.weight", ones(kvd));
-            w.put(p + "input_layernorm.weight", ones(d));
-            w.put(p + "post_attention_layernorm.weight", ones(d));
-            w.put(p + "mlp.gate.weight", gaussian(rng, std, c.numExperts(), d));
-            for (int j = 0; j < c.numExperts(); j++) {
-                String e = p + "mlp.experts." + j + ".";
-                w.put(e + "gate_proj.weight", gaussian(rng, std, c.intermediateSize(), d));
-                w.put(e + "up_proj.weight", gaussian(rng, std, c.intermediateSize(), d));
-                w.put(e + "down_proj.weight", gaussian(rng, outStd, d, c.intermediateSize()));
-            }
-        }
-        w.put("model.norm.weight", ones(d));
-        if (!c.tieWordEmbeddings()) {
-            w.put("lm_head.weight", gaussian(rng, std, c.vocabSize(), d));
-        }
-        return w;
-    }
-
-    private static Tensor gaussian(SplittableRandom rng, double std, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            // Box-Muller from the seeded generator keeps weights reproducible across JVMs.
-            double u1 = 1.0 - rng.nextDouble();
-            double u2 = rng.nextDouble();
-            v[i] = (float) (std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
-        }
-        return new Tensor(new long[] {rows, cols}, v);
-    }
-
-    private static Tensor ones(int n) {
-        float[] v = new float[n];
-        java.util.Arrays.fill(v, 1f);
-        return new Tensor(new long[] {n}, v);
     }
 
     private NDArray vector(Map<String, Tensor> w, String name) {
@@ -447,84 +389,11 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     private NDArray attention(NDManager step, Layer layer, NDArray xn, int b, int t) {
-        int heads = config.numAttentionHeads();
-        int kvHeads = config.numKeyValueHeads();
-        int hd = config.headDim();
-        NDArray[] rope = rope(t);
-        // rotary embeddings on the [b*t, heads*hd] projections, before the heads are moved to the front, so that
-        // rotate_half is one 2-D product
-        NDArray q = applyRope(rmsNorm(xn.matMul(layer.qT), layer.qNorm), b, t, heads, rope)
-                .transpose(0, 2, 1, 3);
-        NDArray k = applyRope(rmsNorm(xn.matMul(layer.kT), layer.kNorm), b, t, kvHeads, rope)
-                .transpose(0, 2, 1, 3);
-        NDArray v = xn.matMul(layer.vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
-        if (kvHeads < heads) {
-            int rep = heads / kvHeads;
-            k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
-            v = v.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
-        }
-        // the scale is an engine-owned tensor: autograd keeps it for the backward pass (see EngineArrays.scalar)
-        NDArray scale = EngineArrays.scalar(step, (float) (1.0 / Math.sqrt(hd)));
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask(t));
-        NDArray ctx = scores.softmax(-1).matMul(v); // [B, H, T, hd]
-        return ctx.transpose(0, 2, 1, 3).reshape(b * t, heads * hd).matMul(layer.oT);
-    }
-
-    /**
-     * Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1], written as the product
-     * x R with the signed permutation R (exact in float: every output is one input times +-1).
-     *
-     * @param x projections [b*t, heads*hd]
-     * @return [b, t, heads, hd]
-     */
-    private NDArray applyRope(NDArray x, int b, int t, int heads, NDArray[] rope) {
-        int hd = config.headDim();
-        NDArray rotated = x.reshape((long) b * t * heads, hd).matMul(rope[2]).reshape(b, t, heads, hd);
-        return x.reshape(b, t, heads, hd).mul(rope[0]).add(rotated.mul(rope[1]));
-    }
-
-    /** cos [t, 1, hd], sin [t, 1, hd] and R [hd, hd] with x R = rotate_half(x), cached per sequence length. */
-    private NDArray[] rope(int t) {
-        return ropeCache.computeIfAbsent(t, len -> {
-            int hd = config.headDim();
-            float[] cos = new float[len * hd];
-            float[] sin = new float[len * hd];
-            for (int p = 0; p < len; p++) {
-                for (int i = 0; i < hd / 2; i++) {
-                    double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / hd);
-                    double angle = p * invFreq;
-                    cos[p * hd + i] = (float) Math.cos(angle);
-                    cos[p * hd + i + hd / 2] = (float) Math.cos(angle);
-                    sin[p * hd + i] = (float) Math.sin(angle);
-                    sin[p * hd + i + hd / 2] = (float) Math.sin(angle);
-                }
-            }
-            float[] r = new float[hd * hd];
-            for (int j = 0; j < hd / 2; j++) {
-                r[(j + hd / 2) * hd + j] = -1f; // out[j] = -x[j + hd/2]
-                r[j * hd + j + hd / 2] = 1f;    // out[j + hd/2] = x[j]
-            }
-            return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, 1, hd)),
-                    EngineArrays.of(manager, sin, new Shape(len, 1, hd)), EngineArrays.of(manager, r, new Shape(hd, hd))};
-        });
-    }
-
-    private NDArray mask(int t) {
-        return maskCache.computeIfAbsent(t, len -> {
-            float[] m = new float[len * len];
-            for (int i = 0; i < len; i++) {
-                for (int j = i + 1; j < len; j++) {
-                    m[i * len + j] = -1e9f;
-                }
-            }
-            return EngineArrays.of(manager, m, new Shape(len, len));
-        });
+        return attention.apply(step, xn, b, t, layer.qT, layer.kT, layer.vT, layer.oT, layer.qNorm, layer.kNorm);
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        // rms = sqrt(mean(x^2) + eps); y = x / rms * w
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt();
-        return x.div(rms).mul(weight);
+        return Attention.rmsNorm(x, weight, config.rmsNormEps());
     }
 
     /**

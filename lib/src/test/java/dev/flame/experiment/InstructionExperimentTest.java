@@ -1,5 +1,6 @@
 package dev.flame.experiment;
 
+import dev.flame.model.RandomWeights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,7 +22,6 @@ import dev.flame.lora.LoraTarget;
 import dev.flame.engine.Devices;
 import dev.flame.model.Routing;
 import dev.flame.model.SmoeConfig;
-import dev.flame.model.SmoeModel;
 import dev.flame.model.TinyModels;
 import dev.flame.model.io.DType;
 import dev.flame.model.io.HfCheckpoint;
@@ -58,7 +58,7 @@ class InstructionExperimentTest {
     private Path model() throws IOException {
         Path dir = tmp.resolve("model");
         SmoeConfig c = TinyModels.config();
-        HfCheckpoint.write(dir, c, SmoeModel.randomWeights(c, 11), DType.F32);
+        HfCheckpoint.write(dir, c, RandomWeights.of(c, 11), DType.F32);
         TinyTokenizers.standard(dir).close();
         return dir;
     }
@@ -249,7 +249,7 @@ class InstructionExperimentTest {
         SmoeConfig sc = new SmoeConfig(c.modelType(), 10, c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(),
                 c.numAttentionHeads(), c.numKeyValueHeads(), c.numExperts(), c.numExpertsPerTok(), c.normTopkProb(),
                 c.rmsNormEps(), c.ropeTheta(), c.maxPositionEmbeddings(), c.tieWordEmbeddings());
-        HfCheckpoint.write(small, sc, SmoeModel.randomWeights(sc, 3), DType.F32);
+        HfCheckpoint.write(small, sc, RandomWeights.of(sc, 3), DType.F32);
         TinyTokenizers.standard(small).close();
         IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class,
                 () -> Experiment.create(config(small, data, "")).close());

@@ -19,7 +19,7 @@ class CheckpointRoundTripTest {
     @Test
     void writeReadGivesSameLogits(@TempDir Path dir) throws Exception {
         SmoeConfig c = TinyModels.config();
-        Map<String, Tensor> w = SmoeModel.randomWeights(c, 21);
+        Map<String, Tensor> w = RandomWeights.of(c, 21);
         TokenBatch tb = TinyModels.batch(c, 2, 5, 1);
         int[] pos = TinyModels.allPositions(tb);
         try (NDManager root = NDManager.newBaseManager();

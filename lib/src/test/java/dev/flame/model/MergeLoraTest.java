@@ -25,7 +25,7 @@ class MergeLoraTest {
         int[] positions = TinyModels.allPositions(tb);
         Routing routing = new Routing(k, RescalerMode.NONE, null);
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 3), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 3), root)) {
             float[] base;
             float[] adapted;
             try (NDManager step = root.newSubManager()) {
@@ -56,7 +56,7 @@ class MergeLoraTest {
                 false);
         LoraState wrong = TinyModels.randomLora(other, 1);
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 3), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 3), root)) {
             assertThrows(IllegalArgumentException.class, () -> model.mergeLora(wrong));
         }
     }

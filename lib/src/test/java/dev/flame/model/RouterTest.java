@@ -22,7 +22,7 @@ class RouterTest {
                 base.numHiddenLayers(), base.numAttentionHeads(), base.numKeyValueHeads(), base.numExperts(),
                 base.numExpertsPerTok(), normTopk, base.rmsNormEps(), base.ropeTheta(), base.maxPositionEmbeddings(),
                 base.tieWordEmbeddings());
-        Map<String, Tensor> w = SmoeModel.randomWeights(c, 1);
+        Map<String, Tensor> w = RandomWeights.of(c, 1);
         float[] router = new float[c.numExperts() * c.hiddenSize()];
         for (int j = 0; j < c.numExperts(); j++) {
             router[j * c.hiddenSize()] = 2 - j; // row j, column 0

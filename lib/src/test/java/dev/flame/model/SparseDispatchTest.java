@@ -26,7 +26,7 @@ class SparseDispatchTest {
         TokenBatch tb = TinyModels.batch(c, 3, 7, 5);
         int[] positions = TinyModels.allPositions(tb);
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 11), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 11), root)) {
             model.setDispatch(SmoeModel.Dispatch.SPARSE);
             model.setDispatchCosts(blockSeconds, 3e10); // 0: one block per distinct token count; 1 s: one block
             ExpertLora l = ExpertLora.from(lora, root, false);
@@ -66,7 +66,7 @@ class SparseDispatchTest {
         TokenBatch tb = TinyModels.batch(c, 4, 7, 6);
         int[] positions = TinyModels.allPositions(tb);
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 12), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 12), root)) {
             model.setDispatch(SmoeModel.Dispatch.SPARSE);
             model.setDispatchCosts(blockSeconds, 3e10);
             float[][] sparse = loraGradients(model, root, lora, tb, positions, k);
@@ -125,7 +125,7 @@ class SparseDispatchTest {
         }
         TokenBatch tb = new TokenBatch(2, 7, padded, new int[] {5, 7});
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 2), root);
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 2), root);
              NDManager step = root.newSubManager()) {
             Routing routing = new Routing(k, RescalerMode.NONE, null);
             float[] a = model.forward(step, full, new int[] {0, 1, 2, 3, 4}, routing, null, null).toFloatArray();

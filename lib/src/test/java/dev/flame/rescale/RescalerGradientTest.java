@@ -1,5 +1,6 @@
 package dev.flame.rescale;
 
+import dev.flame.model.RandomWeights;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -36,7 +37,7 @@ class RescalerGradientTest {
         }
         float[] theta0 = {(float) Rescalers.toParameter(s0, param), (float) Rescalers.toParameter(s1, param)};
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 6), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 6), root)) {
             ExpertLora lora = ExpertLora.from(TinyModels.randomLora(c, 2), root, false);
             float[] grad;
             try (NDManager step = root.newSubManager()) {

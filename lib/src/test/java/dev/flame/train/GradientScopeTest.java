@@ -1,5 +1,6 @@
 package dev.flame.train;
 
+import dev.flame.model.RandomWeights;
 import dev.flame.engine.GradientScope;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -59,7 +60,7 @@ class GradientScopeTest {
         SmoeConfig c = TinyModels.config();
         int callerThreads = JniUtils.getNumThreads();
         try (NDManager root = NDManager.newBaseManager();
-             SmoeModel model = SmoeModel.fromTensors(c, SmoeModel.randomWeights(c, 4), root)) {
+             SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 4), root)) {
             LoraState[] loras = {TinyModels.randomLora(c, 1), TinyModels.randomLora(c, 2)};
             TokenBatch[] batches = {TinyModels.batch(c, 3, 6, 7), TinyModels.batch(c, 2, 9, 8)};
             int[] ks = {4, 1};

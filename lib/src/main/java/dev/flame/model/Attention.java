@@ -1,0 +1,115 @@
+package dev.flame.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.flame.engine.EngineArrays;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The attention half of a transformer layer of an OLMoE model (and the RMSNorm every part uses), with the rotary tables
+ * and causal masks cached per sequence length in the model's manager.
+ */
+final class Attention {
+    private final SmoeConfig config;
+    private final NDManager manager;
+    private final Map<Integer, NDArray[]> ropeCache = new ConcurrentHashMap<>();
+    private final Map<Integer, NDArray> maskCache = new ConcurrentHashMap<>();
+
+    Attention(SmoeConfig config, NDManager manager) {
+        this.config = config;
+        this.manager = manager;
+    }
+
+    /**
+     * Causal self-attention of normalised hidden rows xn [b*t, d] with q/k RMSNorm and rotary embeddings:
+     * <pre>
+     *   q = RoPE(norm_q(xn Wq)), k = RoPE(norm_k(xn Wk)), v = xn Wv     (k, v repeated over grouped heads)
+     *   out = softmax(q k^T / sqrt(hd) + causal mask) v Wo
+     * </pre>
+     * with every projection in the [in, out] layout.
+     */
+    NDArray apply(NDManager step, NDArray xn, int b, int t, NDArray qT, NDArray kT, NDArray vT, NDArray oT,
+                  NDArray qNorm, NDArray kNorm) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        NDArray[] rope = rope(t);
+        // rotary embeddings on the [b*t, heads*hd] projections, before the heads are moved to the front, so that
+        // rotate_half is one 2-D product
+        NDArray q = applyRope(rmsNorm(xn.matMul(qT), qNorm, config.rmsNormEps()), b, t, heads, rope)
+                .transpose(0, 2, 1, 3);
+        NDArray k = applyRope(rmsNorm(xn.matMul(kT), kNorm, config.rmsNormEps()), b, t, kvHeads, rope)
+                .transpose(0, 2, 1, 3);
+        NDArray v = xn.matMul(vT).reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3);
+        if (kvHeads < heads) {
+            int rep = heads / kvHeads;
+            k = k.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
+            v = v.expandDims(2).repeat(2, rep).reshape(b, heads, t, hd);
+        }
+        // the scale is an engine-owned tensor: autograd keeps it for the backward pass (see EngineArrays.scalar)
+        NDArray scale = EngineArrays.scalar(step, (float) (1.0 / Math.sqrt(hd)));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask(t));
+        NDArray ctx = scores.softmax(-1).matMul(v); // [B, H, T, hd]
+        return ctx.transpose(0, 2, 1, 3).reshape(b * t, heads * hd).matMul(oT);
+    }
+
+    /**
+     * Hugging Face rotary layout: x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1], written as the product
+     * x R with the signed permutation R (exact in float: every output is one input times +-1).
+     *
+     * @param x projections [b*t, heads*hd]
+     * @return [b, t, heads, hd]
+     */
+    private NDArray applyRope(NDArray x, int b, int t, int heads, NDArray[] rope) {
+        int hd = config.headDim();
+        NDArray rotated = x.reshape((long) b * t * heads, hd).matMul(rope[2]).reshape(b, t, heads, hd);
+        return x.reshape(b, t, heads, hd).mul(rope[0]).add(rotated.mul(rope[1]));
+    }
+
+    /** cos [t, 1, hd], sin [t, 1, hd] and R [hd, hd] with x R = rotate_half(x), cached per sequence length. */
+    private NDArray[] rope(int t) {
+        return ropeCache.computeIfAbsent(t, len -> {
+            int hd = config.headDim();
+            float[] cos = new float[len * hd];
+            float[] sin = new float[len * hd];
+            for (int p = 0; p < len; p++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / hd);
+                    double angle = p * invFreq;
+                    cos[p * hd + i] = (float) Math.cos(angle);
+                    cos[p * hd + i + hd / 2] = (float) Math.cos(angle);
+                    sin[p * hd + i] = (float) Math.sin(angle);
+                    sin[p * hd + i + hd / 2] = (float) Math.sin(angle);
+                }
+            }
+            float[] r = new float[hd * hd];
+            for (int j = 0; j < hd / 2; j++) {
+                r[(j + hd / 2) * hd + j] = -1f; // out[j] = -x[j + hd/2]
+                r[j * hd + j + hd / 2] = 1f;    // out[j + hd/2] = x[j]
+            }
+            return new NDArray[] {EngineArrays.of(manager, cos, new Shape(len, 1, hd)),
+                    EngineArrays.of(manager, sin, new Shape(len, 1, hd)), EngineArrays.of(manager, r, new Shape(hd, hd))};
+        });
+    }
+
+    private NDArray mask(int t) {
+        return maskCache.computeIfAbsent(t, len -> {
+            float[] m = new float[len * len];
+            for (int i = 0; i < len; i++) {
+                for (int j = i + 1; j < len; j++) {
+                    m[i * len + j] = -1e9f;
+                }
+            }
+            return EngineArrays.of(manager, m, new Shape(len, len));
+        });
+    }
+
+    /** RMSNorm over the last axis: y = x / sqrt(mean(x^2) + eps) * w. */
+    static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        return x.div(rms).mul(weight);
+    }
+}
