@@ -2,20 +2,13 @@ package dev.flame.model;
 
 import dev.flame.engine.EngineArrays;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.flame.lora.ExpertLora;
 import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;
 import dev.flame.lora.LoraTarget;
 import dev.flame.model.io.Tensor;
-import dev.flame.rescale.RescalerMode;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,11 +40,13 @@ public final class SmoeModel implements AutoCloseable {
     private final NDArray finalNorm;
     private final NDArray lmHeadT;
     private final Attention attention;
+    private final ExpertMixture mixture;
     private double blockSeconds = 1e-3;
     private double flopsPerSecond = 3e10;
     private Dispatch dispatch = Dispatch.SPARSE;
 
-    private static final class Layer {
+    /** One layer's weights, [in, out] layout. */
+    static final class Layer {
         NDArray inNorm;
         NDArray postNorm;
         NDArray qT;
@@ -71,6 +66,7 @@ public final class SmoeModel implements AutoCloseable {
         this.config = config.validate();
         this.manager = manager;
         this.attention = new Attention(this.config, manager);
+        this.mixture = new ExpertMixture(this.config);
         int d = config.hiddenSize();
         this.embed = EngineArrays.of(manager, w.get("model.embed_tokens.weight").data(), new Shape(config.vocabSize(), d));
         this.layers = new Layer[config.numHiddenLayers()];
@@ -396,56 +392,10 @@ public final class SmoeModel implements AutoCloseable {
         return Attention.rmsNorm(x, weight, config.rmsNormEps());
     }
 
-    /**
-     * The sparse MoE block on n valid tokens u [n, d]: router softmax over all experts, top-k, dispatch of each token
-     * to its experts only, gate-weighted sum, rescaling.
-     */
     private NDArray moe(NDManager step, int li, Layer layer, NDArray u, Routing routing, ExpertLora lora,
                         ActivationCounts counts, RouteListener listener) {
-        int k = routing.k();
-        int n = (int) u.getShape().get(0);
-        int d = config.hiddenSize();
-        Route route = route(layer, u, routing);
-        if (listener != null) {
-            listener.onRoute(li, route);
-        }
-        NDArray gates = route.gates();
-        NDArray perTokenScale = route.perTokenScale();
-        long[] ids = route.ids().toLongArray();
-        RoutingPlan plan = RoutingPlan.of(ids, k, config.numExperts());
-        if (counts != null) {
-            counts.add(li, plan);
-        }
-        if (dispatch == Dispatch.DENSE) {
-            NDArray dense = dense(step, li, layer, u, route, ids, k, lora);
-            return rescale(step, li, dense, routing, perTokenScale);
-        }
-        NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
-        LayerLora ll = LayerLora.of(step, lora, li);
-        List<NDArray> outs = new ArrayList<>();
-        for (RoutingPlan.Group group : plan.blocks(blockCostRows())) {
-            int e = group.experts().length;
-            NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
-            NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            outs.add(experts(expertWeights(step, layer, ll, sel), xg).reshape(e * group.capacity(), d));
-        }
-        NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
-        NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
-        return rescale(step, li, moe, routing, perTokenScale);
-    }
-
-    /** s * MoE(u): per-token mass ratio, the tier's learned scalar, or the fixed factor of the mode. */
-    private NDArray rescale(NDManager step, int li, NDArray moe, Routing routing, NDArray perTokenScale) {
-        int k = routing.k();
-        int bigK = config.numExpertsPerTok();
-        if (perTokenScale != null) {
-            return moe.mul(perTokenScale);
-        }
-        if (routing.mode() == RescalerMode.LEARNED && k < bigK && routing.learnedScale() != null) {
-            return moe.mul(own(step, routing.learnedScale().get(li)));
-        }
-        double s = routing.mode().fixedFactor(k, bigK);
-        return s == 1.0 ? moe : moe.mul(EngineArrays.scalar(step, (float) s));
+        return mixture.apply(step, li, layer, u, routing, lora, counts, listener, dispatch == Dispatch.DENSE,
+                blockCostRows());
     }
 
     /**
@@ -457,178 +407,13 @@ public final class SmoeModel implements AutoCloseable {
     public record Route(NDArray gates, NDArray ids, NDArray perTokenScale, NDArray probs) {
     }
 
-    private Route route(Layer layer, NDArray u, Routing routing) {
-        int k = routing.k();
-        int bigK = config.numExpertsPerTok();
-        NDArray probs = u.matMul(layer.routerT).softmax(-1); // [n, N]
-        boolean massRatio = routing.mode() == RescalerMode.MASS_RATIO && k < bigK;
-        NDList top = probs.topK(massRatio ? bigK : k, -1, true, true);
-        NDArray gates = top.get(0);
-        NDArray ids = top.get(1);
-        NDArray perTokenScale = null;
-        if (massRatio) {
-            NDArray massK = gates.sum(new int[] {-1}, true);
-            gates = gates.get(new NDIndex(":, :" + k));
-            ids = ids.get(new NDIndex(":, :" + k));
-            perTokenScale = massK.div(gates.sum(new int[] {-1}, true));
-        }
-        if (config.normTopkProb()) {
-            gates = gates.div(gates.sum(new int[] {-1}, true));
-        }
-        return new Route(gates, ids, perTokenScale, probs);
-    }
-
     /** Router decision of layer l for normalised hidden rows u [n, d] (for inspection and tests). */
     public Route route(int layer, NDArray u, Routing routing) {
-        return route(layers[layer], u, routing);
+        return mixture.route(layers[layer], u, routing);
     }
 
-    /**
-     * The MoE block computed densely: with the gates G [n, N] equal to p(u) at the selected experts and 0 elsewhere
-     * (renormalised over the selection when {@code norm_topk_prob} is set),
-     * <pre>
-     *   MoE(u) = sum_j G_j(u) Expert_j(u) = [ (SiLU(u Wg) * (u Wu)) . G ] Wd
-     * </pre>
-     * with Wg, Wu [d, N*I] the experts' (LoRA-merged) gate and up projections side by side, Wd [N*I, d] the down
-     * projections stacked, and {@code . G} scaling each expert's I columns by its gate.
-     */
-    private NDArray dense(NDManager step, int li, Layer layer, NDArray u, Route route, long[] ids, int k,
-                          ExpertLora lora) {
-        int n = (int) u.getShape().get(0);
-        int experts = config.numExperts();
-        int d = config.hiddenSize();
-        int im = config.intermediateSize();
-        float[] selected = new float[n * experts];
-        for (int i = 0; i < n; i++) {
-            for (int s = 0; s < k; s++) {
-                selected[i * experts + (int) ids[i * k + s]] = 1f;
-            }
-        }
-        NDArray gates = route.probs().mul(EngineArrays.of(step, selected, new Shape(n, experts)));
-        if (config.normTopkProb()) {
-            gates = gates.div(gates.sum(new int[] {-1}, true));
-        }
-        ExpertWeights w = expertWeights(step, layer, LayerLora.of(step, lora, li), null);
-        NDArray g = u.matMul(sideBySide(w.gate(), d, experts * im));
-        NDArray up = u.matMul(sideBySide(w.up(), d, experts * im));
-        NDArray h = Activation.sigmoid(g).mul(g).mul(up).reshape(n, experts, im).mul(gates.reshape(n, experts, 1));
-        return h.reshape(n, experts * im).matMul(w.down().reshape(experts * im, d));
-    }
-
-    /** Stacked [N, d, I] -> [d, N*I], expert j's matrix in columns j*I .. (j+1)*I - 1. */
-    private static NDArray sideBySide(NDArray stacked, int d, int width) {
-        return stacked.transpose(1, 0, 2).reshape(d, width);
-    }
-
-    private static NDArray concat(List<NDArray> parts) {
-        if (parts.size() == 1) {
-            return parts.get(0);
-        }
-        return NDArrays.concat(new NDList(parts), 0);
-    }
-
-    private boolean isAllInOrder(long[] experts) {
-        if (experts.length != config.numExperts()) {
-            return false;
-        }
-        for (int j = 0; j < experts.length; j++) {
-            if (experts[j] != j) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Stacked expert weights of a block with their LoRA merged in: gate, up [E, d, I], down [E, I, d]. */
-    private record ExpertWeights(NDArray gate, NDArray up, NDArray down) {
-    }
-
-    /**
-     * One layer's LoRA for this pass, per target, in the layout the merge multiplies: A^T [N, d_in, r] and
-     * (alpha/r) B^T [N, r, d_out] (null where the target has none). Made once per layer and pass, so that a block
-     * only gathers its experts' rows.
-     */
-    private record LayerLora(NDArray[] aT, NDArray[] bT) {
-        static LayerLora of(NDManager step, ExpertLora lora, int li) {
-            if (lora == null) {
-                return null;
-            }
-            LoraTarget[] targets = LoraTarget.values();
-            NDArray[] aT = new NDArray[targets.length];
-            NDArray[] bT = new NDArray[targets.length];
-            // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
-            // autograd keeps it for the backward pass (see EngineArrays.scalar)
-            NDArray scaling = EngineArrays.scalar(step, lora.scaling());
-            for (LoraTarget t : targets) {
-                if (lora.has(t)) {
-                    aT[t.ordinal()] = lora.a(li, t).transpose(0, 2, 1);
-                    bT[t.ordinal()] = lora.b(li, t).mul(scaling).transpose(0, 2, 1);
-                }
-            }
-            return new LayerLora(aT, bT);
-        }
-    }
-
-    /**
-     * The expert weights of one block with the LoRA folded in for this pass, for the block's experts at once:
-     * <pre>
-     *   W_eff_j^T = W_j^T + (alpha/r) A_j^T B_j^T        [E, d_in, d_out]
-     * </pre>
-     * Then {@code x W_eff_j^T = x W_j^T + (alpha/r) (x A_j^T) B_j^T}: the same function as running the low-rank path
-     * beside the frozen product, but one batched product per projection instead of three, and no rank-r products
-     * over the tokens, which are memory-bound on a CPU. Gradients reach A and B through the merge. The block's
-     * experts are gathered from the stacked base weights and from the (small) A and B, not from merged weights of
-     * every expert, so the backward pass scatters into tensors of LoRA size only.
-     *
-     * @param lora the layer's LoRA, or null
-     * @param sel  the block's expert ids, or null for every expert in order
-     */
-    private static ExpertWeights expertWeights(NDManager step, Layer layer, LayerLora lora, NDArray sel) {
-        return new ExpertWeights(merged(step, layer.gateT, lora, LoraTarget.GATE, sel),
-                merged(step, layer.upT, lora, LoraTarget.UP, sel),
-                merged(step, layer.downT, lora, LoraTarget.DOWN, sel));
-    }
-
-    private static NDArray merged(NDManager step, NDArray stackedT, LayerLora lora, LoraTarget t, NDArray sel) {
-        NDArray base = pick(step, stackedT, sel);
-        if (lora == null || lora.aT()[t.ordinal()] == null) {
-            return base;
-        }
-        NDArray delta = bmm(pick(step, lora.aT()[t.ordinal()], sel), pick(step, lora.bT()[t.ordinal()], sel));
-        return own(step, base.add(delta)); // [E, d_in, d_out]
-    }
-
-    /**
-     * A block of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), with the
-     * block's LoRA-merged weights.
-     */
-    private static NDArray experts(ExpertWeights w, NDArray x) {
-        NDArray g = bmm(x, w.gate());
-        NDArray up = bmm(x, w.up());
-        NDArray h = Activation.sigmoid(g).mul(g).mul(up);
-        return bmm(h, w.down());
-    }
-
-    /**
-     * The batched product [E, m, k] x [E, k, n] as the engine's bmm: one operation and one backward node, where the
-     * general {@code matMul} adds broadcasting views (and copies of transposed operands) around it.
-     */
-    private static NDArray bmm(NDArray a, NDArray b) {
-        return JniUtils.bmm((PtNDArray) a, (PtNDArray) b);
-    }
-
-    /**
-     * The block's experts out of stacked weights [N, ...] -> [E, ...], gathered by the engine-owned index array
-     * {@code sel} (autograd keeps it for the backward pass, which scatter-adds into a gradient of the stacked shape).
-     */
-    private static NDArray pick(NDManager step, NDArray stacked, NDArray sel) {
-        if (sel == null) {
-            return stacked;
-        }
-        return own(step, stacked.get(sel));
-    }
-
-    private static NDArray own(NDManager step, NDArray a) {
+    /** Hands an engine result to the pass's step manager, so that it is freed with the step. */
+    static NDArray own(NDManager step, NDArray a) {
         a.attach(step);
         return a;
     }
