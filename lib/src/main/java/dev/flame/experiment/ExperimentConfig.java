@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.engine.Parallelism;
 import dev.flame.flame.ActivationDenominator;
@@ -108,12 +109,128 @@ public record ExperimentConfig(
     /** The learned rescaler's own Adam learning rate by default (measured with {@code ./flame rescaler-probe}). */
     public static final double DEFAULT_RESCALER_LEARNING_RATE = 0.05;
 
-    /** The default FLAME experiment ({@code ./flame demo}). */
+    /** The default FLAME experiment ({@code ./flame demo}): every key by name, in the order of the record. */
     public static ExperimentConfig defaults() {
-        return new ExperimentConfig(42, "data/base", "flame", 8, List.of(8, 4, 2, 1), List.of(0.25, 0.25, 0.25, 0.25), 10, 1.0,
-                "dirichlet", 0.5, 240, 100, 0, 12, 32, 3e-3, 0.0, 8, 16.0, List.of("gate", "up", "down"), "learned",
-                DEFAULT_RESCALER_LEARNING_RATE, "one", "linear", 2.0, "routed_tokens", 256, 0.0, 0.0, "cpu", SYNTHETIC,
-                DEFAULT_TASK_SUITE, dev.flame.data.TaskSuite.DEFAULT_KEYS, "auto", "", 0.1, 256, 0, 0, EVALUATIONS);
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        d.put("seed", 42).put("model", "data/base").put("method", "flame").put("clients", 8);
+        d.putPOJO("tiers", List.of(8, 4, 2, 1)).putPOJO("tier_mix", List.of(0.25, 0.25, 0.25, 0.25));
+        d.put("rounds", 10).put("participation", 1.0).put("partition", "dirichlet").put("dirichlet_alpha", 0.5);
+        d.put("train_per_task", 240).put("test_per_task", 100);
+        d.put("local_epochs", 0).put("local_steps", 12).put("batch_size", 32).put("learning_rate", 3e-3)
+                .put("weight_decay", 0.0);
+        d.put("lora_rank", 8).put("lora_alpha", 16.0).putPOJO("lora_targets", List.of("gate", "up", "down"));
+        d.put("rescaler", "learned").put("rescaler_learning_rate", DEFAULT_RESCALER_LEARNING_RATE)
+                .put("rescaler_init", "one").put("rescaler_param", "linear");
+        d.put("temperature", 2.0).put("activation_denominator", "routed_tokens");
+        d.put("eval_batch_size", 256).put("fault_fraction", 0.0).put("rank_pruning", 0.0).put("device", "cpu");
+        d.put("dataset", SYNTHETIC).put("task_suite", DEFAULT_TASK_SUITE)
+                .put("task_keys", dev.flame.data.TaskSuite.DEFAULT_KEYS);
+        d.put("dataset_format", "auto").put("tokenizer", "").put("test_fraction", 0.1).put("max_length", 256)
+                .put("max_records", 0);
+        d.put("client_threads", 0).putPOJO("evaluation", EVALUATIONS);
+        try {
+            return MAPPER.convertValue(d, ExperimentConfig.class).validate();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("the built-in defaults do not load: " + e.getMessage(), e);
+        }
+    }
+
+    /** A builder that starts from {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder(defaults());
+    }
+
+    /** A builder that starts from this config. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * Builds a config with typed setters for the keys studies change most and {@link #set} for any key by its JSON
+     * name; {@link #build()} validates as a config file is validated (the error names the key and the value).
+     * <pre>
+     *   ExperimentConfig c = ExperimentConfig.builder().setMethod(Method.FEDIT).setRounds(3).setTemperature(0).build();
+     * </pre>
+     */
+    public static final class Builder {
+        private final ObjectNode values;
+
+        private Builder(ExperimentConfig start) {
+            this.values = MAPPER.valueToTree(start);
+        }
+
+        /** Any key by its JSON name ({@code "lora_rank"}), any JSON-serialisable value. */
+        public Builder set(String key, Object value) {
+            values.set(key, MAPPER.valueToTree(value));
+            return this;
+        }
+
+        public Builder setSeed(long seed) {
+            return set("seed", seed);
+        }
+
+        public Builder setModel(String dir) {
+            return set("model", dir);
+        }
+
+        public Builder setMethod(Method method) {
+            return set("method", method.label());
+        }
+
+        public Builder setClients(int clients) {
+            return set("clients", clients);
+        }
+
+        /** Budget tiers (experts per token), largest first by convention. */
+        public Builder setTiers(Integer... tiers) {
+            return set("tiers", List.of(tiers));
+        }
+
+        public Builder setRounds(int rounds) {
+            return set("rounds", rounds);
+        }
+
+        public Builder setParticipation(double fraction) {
+            return set("participation", fraction);
+        }
+
+        public Builder setLocalSteps(int steps) {
+            return set("local_steps", steps);
+        }
+
+        public Builder setLearningRate(double lr) {
+            return set("learning_rate", lr);
+        }
+
+        public Builder setLoraRank(int rank) {
+            return set("lora_rank", rank);
+        }
+
+        public Builder setRescaler(RescalerMode mode) {
+            return set("rescaler", mode.name().toLowerCase(Locale.ROOT));
+        }
+
+        public Builder setRescalerInit(RescalerInit init) {
+            return set("rescaler_init", init.name().toLowerCase(Locale.ROOT));
+        }
+
+        /** The activation-aware temperature t (0: data-size FedAvg weights). */
+        public Builder setTemperature(double t) {
+            return set("temperature", t);
+        }
+
+        public Builder setActivationDenominator(ActivationDenominator s) {
+            return set("activation_denominator", s.name().toLowerCase(Locale.ROOT));
+        }
+
+        public Builder setDevice(String device) {
+            return set("device", device);
+        }
+
+        /** The config, validated. */
+        public ExperimentConfig build() {
+            return parse(values.deepCopy(), "builder");
+        }
     }
 
     /** Whether this config trains on the embedded synthetic tasks (else on the instruction file {@code dataset}). */
@@ -322,6 +439,17 @@ public record ExperimentConfig(
             throw new IllegalArgumentException("rescaler = " + rescaler + " is not allowed; use one of "
                     + Arrays.stream(RescalerMode.values()).map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
         }
+    }
+
+    /** The method named by {@code method}. */
+    public Method methodValue() {
+        return Method.parse(method);
+    }
+
+    /** S_i of the activation frequencies, named by {@code activation_denominator}. */
+    public ActivationDenominator activationDenominatorValue() {
+        return named(ActivationDenominator.class, ActivationDenominator.values(), "activation_denominator",
+                activationDenominator);
     }
 
     /** Where a learned rescaler starts, named by {@code rescaler_init}. */

@@ -24,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The federated round loop, separate from any aggregation rule. Each call of {@link #nextRound()} runs one round:
  * sample clients; train each locally at its tier's {@link TierBudget} (experts per token and rank, from the
- * {@link BudgetMap}) from what the {@link Strategy} dispatches; aggregate the usable updates with the strategy and
+ * {@link BudgetMap}) from what the {@link Strategy} sends it; aggregate the usable updates with the strategy and
  * let it settle the result (FLoRA merges it into the base weights); evaluate the new global model per tier, each
  * tier at its own budget. A client whose training throws or whose update is not finite is left out and reported; a
  * round with no usable update keeps the global state.
@@ -346,7 +346,7 @@ public final class RoundRunner {
         final SplittableRandom rng;
         final CommModel.Bytes bytes;
         final int fault;
-        LoraState dispatched;
+        LoraState sent;
         Client.Local local;
         RuntimeException error;
         double seconds;
@@ -385,7 +385,7 @@ public final class RoundRunner {
                 if (job.fault == 1) {
                     throw new IllegalStateException("injected fault (fault_fraction " + faultFraction + ")");
                 }
-                job.dispatched = strategy.dispatch(state, b.rank(), rng);
+                job.sent = strategy.send(state, b.rank(), rng);
             } catch (RuntimeException e) {
                 job.error = e;
             }
@@ -468,7 +468,7 @@ public final class RoundRunner {
             tasks.add(() -> {
                 long t0 = System.nanoTime();
                 try {
-                    job.local = job.client.train(model, job.dispatched, Client.rescalerOf(state, job.budget.k()),
+                    job.local = job.client.train(model, job.sent, Client.rescalerOf(state, job.budget.k()),
                             job.budget.k(), mode, options, job.rng, (step, total, loss) -> {
                                 synchronized (listenerLock) {
                                     listeners.forEach(l -> l.onClientStep(r, job.id, step, total, loss));

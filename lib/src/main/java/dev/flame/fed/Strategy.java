@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 /**
  * A server-side aggregation rule: turns the current global state and the round's client updates into the next
  * global state. Strategies hold configuration only; the round loop lives in {@link RoundRunner}, which calls, per
- * round: {@link #dispatch} for every sampled client, {@link #aggregate} on the usable updates, {@link #settle} on the
+ * round: {@link #send} for every sampled client, {@link #aggregate} on the usable updates, {@link #settle} on the
  * result, and {@link #evaluationLora} for every tier it evaluates.
  */
 public interface Strategy {
@@ -33,7 +33,7 @@ public interface Strategy {
      *
      * @param rng the client's random source for this round (for strategies that start from a fresh LoRA)
      */
-    default LoraState dispatch(GlobalState global, int rank, SplittableRandom rng) {
+    default LoraState send(GlobalState global, int rank, SplittableRandom rng) {
         return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);
     }
 
@@ -46,7 +46,7 @@ public interface Strategy {
         return trained;
     }
 
-    /** The LoRA the global model is evaluated with for a tier of rank {@code rank}; default as {@link #dispatch}. */
+    /** The LoRA the global model is evaluated with for a tier of rank {@code rank}; default as {@link #send}. */
     default LoraState evaluationLora(GlobalState global, int rank) {
         return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);
     }

@@ -1,5 +1,5 @@
 /**
- * The federated round, independent of the method: {@link dev.flame.fed.RoundRunner} (sample clients, dispatch the
+ * The federated round, independent of the method: {@link dev.flame.fed.RoundRunner} (sample clients, send them the
  * global state, train locally, aggregate with a {@link dev.flame.fed.Strategy}, evaluate; stepwise, with
  * {@link dev.flame.fed.RoundListener}s, restore for resume, fault injection), {@link dev.flame.fed.Client} and
  * {@link dev.flame.fed.ClientSampler}, budgets ({@link dev.flame.fed.BudgetMap}, {@link dev.flame.fed.TierBudget}: k and

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ApiExampleTest {
     @Test
     void theReadmeExampleRunsAndMeansWhatItSays() throws Exception {
-        ExperimentConfig config = FederationTest.small(3).with("rounds", 2);
+        ExperimentConfig config = FederationTest.small(3).toBuilder().setRounds(2).build();
         double[] w = null;
         float[] s;
         try (Experiment exp = Experiment.create(config)) {
@@ -35,7 +35,7 @@ class ApiExampleTest {
         assertEquals(2, s.length, "one scale per MoE layer of the embedded model");
 
         String readme = Files.readString(Path.of(System.getProperty("flame.home", "..")).resolve("README.md"));
-        for (String line : new String[] {"Experiment.create(config)", "exp.runner().nextRound()",
+        for (String line : new String[] {"ExperimentConfig.builder().setRounds(3).build()", "Experiment.create(config)", "exp.runner().nextRound()",
                 "round.eval().tierAccuracy()", "round.trace().weights()[0][3]",
                 "exp.runner().state().tierRescalers().get(1)"}) {
             assertTrue(readme.contains(line), "README shows " + line);

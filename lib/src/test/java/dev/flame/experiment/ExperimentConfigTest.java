@@ -86,4 +86,24 @@ class ExperimentConfigTest {
         assertEquals(clients, p.workers(), "clients at once");
         assertEquals(threads, p.threadsPerWorker(), "threads per client");
     }
+
+    @Test
+    void builderSetsTypedKeysAndValidatesLikeAFile() throws Exception {
+        ExperimentConfig c = ExperimentConfig.builder().setMethod(Method.FEDIT).setRounds(3).setTemperature(0)
+                .setTiers(8, 2).set("tier_mix", java.util.List.of(0.5, 0.5))
+                .setRescaler(dev.flame.rescale.RescalerMode.FIXED_K_OVER_KI)
+                .setActivationDenominator(dev.flame.flame.ActivationDenominator.ROUTED_ACTIVATIONS).build();
+        ExperimentConfig same = ExperimentConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"method\": \"fedit\", \"rounds\": 3, \"temperature\": 0.0, \"tiers\": [8, 2], "
+                        + "\"tier_mix\": [0.5, 0.5], \"rescaler\": \"fixed_k_over_ki\", "
+                        + "\"activation_denominator\": \"routed_activations\"}"), "test");
+        assertEquals(same, c);
+        assertEquals(Method.FEDIT, c.methodValue());
+        assertEquals(dev.flame.flame.ActivationDenominator.ROUTED_ACTIVATIONS, c.activationDenominatorValue());
+        assertEquals(c, c.toBuilder().build());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ExperimentConfig.builder().setParticipation(2).build());
+        assertTrue(e.getMessage().contains("participation"), e.getMessage());
+        assertEquals(ExperimentConfig.defaults(), ExperimentConfig.builder().build());
+    }
 }

@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
  * </pre>
  * {@link #aggregate} returns the stacked state of rank R (it changes with the clients sampled). It is not trained
  * further: {@link #settle} adds its update to the frozen expert weights ({@link SmoeModel#mergeLora}), and every
- * client starts the next round from a fresh LoRA of its own rank r_i ({@link #dispatch}: A random, B = 0, as
+ * client starts the next round from a fresh LoRA of its own rank r_i ({@link #send}: A random, B = 0, as
  * {@link LoraState#init}), so the global LoRA between rounds is zero and the model itself carries what was learned.
  * The current global LoRA is used only for its shape and alpha. Rescalers are returned unchanged.
  */
@@ -44,7 +44,7 @@ public final class FloraStrategy implements Strategy {
 
     /** A fresh LoRA of the client's rank: A random, B = 0. */
     @Override
-    public LoraState dispatch(GlobalState global, int rank, SplittableRandom rng) {
+    public LoraState send(GlobalState global, int rank, SplittableRandom rng) {
         return global.lora().initWith(global.lora().config().withRank(rank), rng);
     }
 

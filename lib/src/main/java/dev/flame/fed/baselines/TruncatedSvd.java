@@ -69,7 +69,7 @@ final class TruncatedSvd {
     /**
      * {Q, R} of a thin, rank-revealing QR with column pivoting, {@code X = Q R} with Q [n, rank] (orthonormal columns)
      * and R [rank, k] (the pivoting undone, so R is not triangular). Rank-deficient stacks are the normal case: two
-     * clients that did not touch an expert both return the same dispatched factors.
+     * clients that did not touch an expert both return the same sent factors.
      */
     private static DMatrixRMaj[] thinQr(DMatrixRMaj x) {
         int n = x.numRows;

@@ -83,7 +83,7 @@ class FlexLoraStrategyTest {
                 update(2, random(1, 3), 30));
         GlobalState g = flex.aggregate(global(random(4, 9)), us);
         for (int r : new int[] {4, 2, 1}) {
-            LoraState d = flex.dispatch(g, r, null);
+            LoraState d = flex.send(g, r, null);
             assertEquals(r, d.rank());
             LoraState dense = FlexLoraStrategy.redistribute(d, r, (l, t, j) -> FlexLoraStrategy.denseDelta(us, l, t, j));
             for (int l = 0; l < 2; l++) {
@@ -156,13 +156,13 @@ class FlexLoraStrategyTest {
         assertClose(expected, FlexLoraStrategy.denseDelta(us, 1, t, 7), 1e-6);
         GlobalState g = flex.aggregate(global(random(4, 9)), us);
         assertClose(expected, LoraDelta.dense(g.lora(), 1, t, 7), 1e-6);
-        LoraState d1 = flex.dispatch(g, 1, null);
+        LoraState d1 = flex.send(g, 1, null);
         double[] rank1 = new double[expected.length];
         rank1[0] = 4.6;
         assertClose(rank1, LoraDelta.dense(d1, 1, t, 7), 1e-6);
         assertEquals(1.0, Math.abs(a(d1, 1, t, 7, 0, 0)), 1e-6);
         assertEquals(0.575, Math.abs(b(d1, 1, t, 7, 0, 0)), 1e-6);
-        LoraState d2 = flex.dispatch(g, 2, null);
+        LoraState d2 = flex.send(g, 2, null);
         assertEquals(0.8 / 4, Math.abs(b(d2, 1, t, 7, 1, 1)), 1e-6); // 0.8 / (8 / 2)
     }
 

@@ -135,7 +135,7 @@ class HetLoraStrategyTest {
     @Test
     void dispatchIsTruncationAndRanksAboveRmaxAreRejected() {
         GlobalState g = global(random(4, 9));
-        LoraState d = het.dispatch(g, 2, null);
+        LoraState d = het.send(g, 2, null);
         LoraState t = RankTruncation.truncate(g.lora(), 2);
         for (int j = 0; j < 8; j++) {
             assertExpertEquals(t, d, j);
