@@ -40,19 +40,16 @@ public final class RoundRunner {
     private final Evaluator evaluator;
     private final List<Example> test;
     private final List<Integer> tiers;
-    private final FlopsModel flops;
-    private final CommModel comm;
     private final long seed;
     private final List<RoundListener> listeners = new CopyOnWriteArrayList<>();
     private final List<RoundReport> history = new ArrayList<>();
     private GlobalState state;
     private int round;
-    private double faultFraction;
+    private FaultInjection faults = FaultInjection.OFF;
+    private final ClientCosts costs;
     private Parallelism parallelism = Parallelism.SERIAL;
     private boolean evaluateGlobal;
     private boolean evaluatePersonal;
-    /** Ranks clients lowered themselves (HetLoRA's self-pruning): client id -> rank it trains at from now on. */
-    private final java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
 
     private RoundRunner(Builder b) {
         this.model = Objects.requireNonNull(b.model, "model");
@@ -66,9 +63,8 @@ public final class RoundRunner {
         this.evaluator = Objects.requireNonNull(b.evaluator, "evaluator");
         this.test = List.copyOf(b.test);
         this.tiers = List.copyOf(b.tiers);
-        this.flops = b.flops;
-        this.comm = b.comm;
         this.seed = b.seed;
+        this.costs = new ClientCosts(b.flops, b.comm, this.strategy);
         setFaultInjection(b.faultFraction);
         setParallelism(b.parallelism);
         setEvaluations(b.evaluateGlobal, b.evaluatePersonal);
@@ -217,15 +213,7 @@ public final class RoundRunner {
         this.round = round;
         this.history.clear();
         this.history.addAll(history);
-        lowered.clear();
-        for (RoundReport r : history) {
-            for (ClientReport c : r.clients()) {
-                int budget = budgets.of(c.k()).rank();
-                if (c.ok() && c.rank() < budget) {
-                    lowered.merge(c.clientId(), c.rank(), Math::min);
-                }
-            }
-        }
+        strategy.restore(history, budgets);
     }
 
     /**
@@ -235,10 +223,7 @@ public final class RoundRunner {
      * must leave the client out of aggregation. 0 turns it off.
      */
     public void setFaultInjection(double fraction) {
-        if (!(fraction >= 0 && fraction < 1)) {
-            throw new IllegalArgumentException("fault fraction = " + fraction + " must be in [0, 1)");
-        }
-        this.faultFraction = fraction;
+        this.faults = new FaultInjection(fraction, seed);
     }
 
     public List<Client> clients() {
@@ -345,13 +330,14 @@ public final class RoundRunner {
         final TierBudget budget;
         final SplittableRandom rng;
         final CommModel.Bytes bytes;
-        final int fault;
+        final FaultInjection.Fault fault;
         LoraState sent;
         Client.Local local;
         RuntimeException error;
         double seconds;
 
-        Job(int id, Client client, TierBudget budget, SplittableRandom rng, CommModel.Bytes bytes, int fault) {
+        Job(int id, Client client, TierBudget budget, SplittableRandom rng, CommModel.Bytes bytes,
+            FaultInjection.Fault fault) {
             this.id = id;
             this.client = client;
             this.budget = budget;
@@ -369,21 +355,18 @@ public final class RoundRunner {
         listeners.forEach(l -> l.onRoundStart(r, sampled));
         List<ClientUpdate> updates = new ArrayList<>();
         List<ClientReport> reports = new ArrayList<>();
-        int roundRanks = sampled.stream().mapToInt(id -> Math.min(budgets.of(clients.get(id).tier()).rank(),
-                lowered.getOrDefault(id, Integer.MAX_VALUE))).sum();
+        int roundRanks = sampled.stream().mapToInt(id -> strategy.budgetOf(id, budgets.of(clients.get(id).tier()))
+                .rank()).sum();
         List<Job> jobs = new ArrayList<>();
         for (int id : sampled) {
             Client c = clients.get(id);
-            TierBudget tb = budgets.of(c.tier());
-            TierBudget b = lowered.containsKey(id) && lowered.get(id) < tb.rank()
-                    ? new TierBudget(tb.k(), lowered.get(id)) : tb;
+            TierBudget b = strategy.budgetOf(id, budgets.of(c.tier()));
             SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
-            CommModel.Bytes bytes = comm == null ? new CommModel.Bytes(0, 0)
-                    : strategy.clientBytes(comm, b.rank(), roundRanks);
-            Job job = new Job(id, c, b, rng, bytes, injectedFault(r, id));
+            CommModel.Bytes bytes = costs.planned(b.rank(), roundRanks);
+            Job job = new Job(id, c, b, rng, bytes, faults.of(r, id));
             try {
-                if (job.fault == 1) {
-                    throw new IllegalStateException("injected fault (fault_fraction " + faultFraction + ")");
+                if (job.fault == FaultInjection.Fault.THROW) {
+                    throw faults.thrown();
                 }
                 job.sent = strategy.send(state, b.rank(), rng);
             } catch (RuntimeException e) {
@@ -410,21 +393,19 @@ public final class RoundRunner {
                     u = new ClientUpdate(u.clientId(), u.k(), sent, u.rescaler(), u.activationCounts(),
                             u.routedTokens(), u.localSteps(), u.numExamples());
                 }
-                if (job.fault == 2) {
-                    u.lora().a(0, u.lora().targets().get(0))[0] = Float.NaN;
+                if (job.fault == FaultInjection.Fault.NAN_UPDATE) {
+                    FaultInjection.corrupt(u);
                 }
                 double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
-                double f = flops == null ? Double.NaN : trainingFlops(c, b, local.result());
+                double f = costs.training(c, b, local.result());
                 String error = finite(u) ? null : "update contains NaN or Inf";
                 report = new ClientReport(id, c.tier(), u.lora().rank(), c.size(), local.result().meanLoss(),
                         local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
-                        error == null ? upBytes(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
+                        error == null ? costs.up(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
                         u.rescaler().clone());
                 if (error == null) {
                     updates.add(u);
-                    if (u.lora().rank() < b.rank()) {
-                        lowered.put(id, u.lora().rank());
-                    }
+                    strategy.accepted(id, u.lora().rank(), b);
                 }
             } catch (RuntimeException e) {
                 double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
@@ -492,25 +473,6 @@ public final class RoundRunner {
         return out;
     }
 
-    private double trainingFlops(Client c, TierBudget b, LocalTrainer.Result result) {
-        double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
-        FlopsModel f = b.rank() == flops.lora().rank() ? flops : flops.withLora(flops.lora().withRank(b.rank()));
-        return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
-    }
-
-    /** Bytes up of a client that sent rank {@code sent} after training at rank {@code trained}. */
-    private long upBytes(CommModel.Bytes planned, int sent, int trained, int roundRanks) {
-        return sent == trained || comm == null ? planned.up() : strategy.clientBytes(comm, sent, roundRanks).up();
-    }
-
-    /** 0: no fault; 1: training throws; 2: the update gets a NaN. */
-    private int injectedFault(int r, int client) {
-        if (faultFraction <= 0) {
-            return 0;
-        }
-        SplittableRandom f = new SplittableRandom(mix(~seed, r, client));
-        return f.nextDouble() < faultFraction ? (f.nextBoolean() ? 1 : 2) : 0;
-    }
 
     private static boolean finite(ClientUpdate u) {
         if (!u.lora().isFinite()) {

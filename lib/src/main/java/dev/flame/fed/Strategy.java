@@ -46,6 +46,25 @@ public interface Strategy {
         return trained;
     }
 
+    /**
+     * The budget client {@code clientId} trains with this round, given its tier's. Default: the tier's (HetLoRA: a
+     * client that pruned its rank keeps training at the lower rank).
+     */
+    default TierBudget budgetOf(int clientId, TierBudget tier) {
+        return tier;
+    }
+
+    /**
+     * Told of every usable update: client {@code clientId} trained at {@code trained} and sent rank {@code sentRank}.
+     * Default: nothing (HetLoRA remembers a lowered rank).
+     */
+    default void accepted(int clientId, int sentRank, TierBudget trained) {
+    }
+
+    /** Rebuilds what {@link #accepted} remembered from the reports of a resumed run. Default: nothing. */
+    default void restore(List<RoundReport> history, BudgetMap budgets) {
+    }
+
     /** The LoRA the global model is evaluated with for a tier of rank {@code rank}; default as {@link #send}. */
     default LoraState evaluationLora(GlobalState global, int rank) {
         return rank == global.lora().rank() ? global.lora() : RankTruncation.truncate(global.lora(), rank);

@@ -1,5 +1,9 @@
 package dev.flame.fed.baselines;
 
+import dev.flame.fed.ClientReport;
+import dev.flame.fed.RoundReport;
+import dev.flame.fed.BudgetMap;
+import dev.flame.fed.TierBudget;
 import dev.flame.lora.RankTruncation;
 import dev.flame.lora.LoraDelta;
 import dev.flame.fed.ClientUpdate;
@@ -42,6 +46,8 @@ import java.util.List;
  */
 public final class HetLoraStrategy implements Strategy {
     private final double gamma;
+    /** Ranks clients lowered themselves by self-pruning: client id -> the rank it trains at from now on. */
+    private final java.util.Map<Integer, Integer> lowered = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Without rank self-pruning. */
     public HetLoraStrategy() {
@@ -59,6 +65,32 @@ public final class HetLoraStrategy implements Strategy {
     @Override
     public String name() {
         return "hetlora";
+    }
+
+    /** A client that pruned trains at its lowered rank from then on. */
+    @Override
+    public TierBudget budgetOf(int clientId, TierBudget tier) {
+        Integer r = lowered.get(clientId);
+        return r != null && r < tier.rank() ? new TierBudget(tier.k(), r) : tier;
+    }
+
+    @Override
+    public void accepted(int clientId, int sentRank, TierBudget trained) {
+        if (sentRank < trained.rank()) {
+            lowered.put(clientId, sentRank);
+        }
+    }
+
+    @Override
+    public void restore(List<RoundReport> history, BudgetMap budgets) {
+        lowered.clear();
+        for (RoundReport r : history) {
+            for (ClientReport c : r.clients()) {
+                if (c.ok() && c.rank() < budgets.of(c.k()).rank()) {
+                    lowered.merge(c.clientId(), c.rank(), Math::min);
+                }
+            }
+        }
     }
 
     /** The client's returned LoRA, its last rank component dropped when it is below gamma (see the class comment). */
