@@ -42,6 +42,16 @@ class ForwardCommandTest {
     private static final Path BASE = HOME.resolve("data").resolve("base");
     private static final Path REFERENCE = HOME.resolve("benchmarks").resolve("reference_forward.py");
     private static final String PYTHON = "/usr/bin/python3";
+    /** transformers' own OlmoeForCausalLM, in the environment scripts/hf-setup.sh builds. */
+    private static final Path HF_SCRIPT = HOME.resolve("benchmarks").resolve("hf_forward.py");
+    private static final String HF_PYTHON = HOME.resolve(".venv-hf").resolve("bin").resolve("python").toString();
+
+    /** Which implementation a cross-check compares with. */
+    private record Reference(String python, Path script, String module) {
+    }
+
+    private static final Reference PYTORCH = new Reference(PYTHON, REFERENCE, "torch");
+    private static final Reference TRANSFORMERS = new Reference(HF_PYTHON, HF_SCRIPT, "transformers");
     /** Largest |logit difference| allowed, relative to the largest |logit| of the reference. */
     private static final double LOGIT_RTOL = 1e-4;
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -186,6 +196,15 @@ class ForwardCommandTest {
     @Test
     void agreesWithThePytorchReferenceOnGroupedHeadsAndRenormalisedTopK() throws Exception {
         assumePythonWithTorch();
+        Path dir = gqaCheckpoint();
+        String ids = "5,17,17,2,40,33,9,47,0,21,30,12";
+        crossCheck(dir, ids, null);
+        crossCheck(dir, ids, 1);
+        crossCheck(dir, "44", 8);
+    }
+
+    /** The checkpoint of the grouped-heads cross-checks, written once per test into the temporary directory. */
+    private Path gqaCheckpoint() throws IOException {
         SmoeConfig c = new SmoeConfig(SmoeConfig.OLMOE, 48, 48, 40, 2, 6, 2, 8, 3, true, 0.05, 500.0, 32, true);
         Map<String, Tensor> w = RandomWeights.of(c, 7);
         SplittableRandom rng = new SplittableRandom(11);
@@ -207,24 +226,65 @@ class ForwardCommandTest {
         Path dir = tmp.resolve("gqa-bf16");
         HfCheckpoint.write(dir, c, w, DType.BF16, 64 * 1024);
         assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")), "expected a sharded checkpoint");
+        return dir;
+    }
+
+    // ------------------------------------------------------- cross-check with transformers' own OlmoeForCausalLM
+
+    @Test
+    void agreesWithTransformersOnTheBase() throws Exception {
+        assumeReference(TRANSFORMERS);
+        crossCheck(TRANSFORMERS, BASE, "3,17,42,5,8,1,60", null);
+        crossCheck(TRANSFORMERS, BASE, "3,17,42,5,8,1,60", 2);
+        crossCheck(TRANSFORMERS, BASE, "10,3,3,40,22,17,63,0,5,31,8,12,44,2", 1);
+    }
+
+    /** Grouped key/value heads, renormalised top-k, tied embeddings, BF16 shards: {@link #gqaCheckpoint}. */
+    @Test
+    void agreesWithTransformersOnGroupedHeadsAndRenormalisedTopK() throws Exception {
+        assumeReference(TRANSFORMERS);
+        Path dir = gqaCheckpoint();
         String ids = "5,17,17,2,40,33,9,47,0,21,30,12";
-        crossCheck(dir, ids, null);
-        crossCheck(dir, ids, 1);
-        crossCheck(dir, "44", 8);
+        crossCheck(TRANSFORMERS, dir, ids, null);
+        crossCheck(TRANSFORMERS, dir, ids, 1);
+    }
+
+    /**
+     * One layer at OLMoE-1B-7B's real widths (hidden 2048, 16 heads, 64 experts of width 1024, top-8; a small
+     * vocabulary of 512, which is not a layer dimension), BF16 on disk.
+     */
+    @Test
+    void agreesWithTransformersAtOlmoeLayerSize() throws Exception {
+        assumeReference(TRANSFORMERS);
+        SmoeConfig c = new SmoeConfig(SmoeConfig.OLMOE, 512, 2048, 1024, 1, 16, 16, 64, 8, false, 1e-5, 10000.0,
+                4096, false).withTokenIds(1, 2, 0);
+        Path dir = tmp.resolve("olmoe-layer");
+        HfCheckpoint.write(dir, c, RandomWeights.of(c, 5), DType.BF16);
+        crossCheck(TRANSFORMERS, dir, "7,300,12,511,45,2,99,256", null);
+        crossCheck(TRANSFORMERS, dir, "7,300,12,511,45,2,99,256", 1);
     }
 
     private static void assumePythonWithTorch() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is not there: cross-check skipped");
-        Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
+        assumeReference(PYTORCH);
+    }
+
+    private static void assumeReference(Reference r) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of(r.python())), r.python() + " is not there: cross-check skipped"
+                + (r == TRANSFORMERS ? " (scripts/hf-setup.sh builds it)" : ""));
+        Process p = new ProcessBuilder(r.python(), "-c", "import " + r.module()).redirectErrorStream(true).start();
         boolean done = p.waitFor(120, TimeUnit.SECONDS);
         if (!done) {
             p.destroyForcibly();
         }
-        assumeTrue(done && p.exitValue() == 0, PYTHON + " cannot import torch: cross-check skipped");
+        assumeTrue(done && p.exitValue() == 0, r.python() + " cannot import " + r.module() + ": cross-check skipped");
     }
 
     private static JsonNode reference(Path model, String ids, Integer k) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(PYTHON, REFERENCE.toString(), "--model", model.toString(),
+        return reference(PYTORCH, model, ids, k);
+    }
+
+    private static JsonNode reference(Reference r, Path model, String ids, Integer k) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(r.python(), r.script().toString(), "--model", model.toString(),
                 "--ids", ids, "--json", "--threads", "1"));
         if (k != null) {
             cmd.addAll(List.of("--top-k", k.toString()));
@@ -248,13 +308,17 @@ class ForwardCommandTest {
 
     /** forward --json and the reference agree: logits to LOGIT_RTOL of the largest logit, same experts per layer. */
     private static void crossCheck(Path model, String ids, Integer k) throws Exception {
+        crossCheck(PYTORCH, model, ids, k);
+    }
+
+    private static void crossCheck(Reference r, Path model, String ids, Integer k) throws Exception {
         SmoeConfig c = HfCheckpoint.readConfig(model);
         int kk = k != null ? k : c.numExpertsPerTok();
-        String what = model.getFileName() + " --ids " + ids + " --top-k " + kk;
+        String what = model.getFileName() + " --ids " + ids + " --top-k " + kk + " against " + r.module();
         JsonNode java = forwardJson(model, ids, k);
-        JsonNode ref = reference(model, ids, k);
+        JsonNode ref = reference(r, model, ids, k);
         checkStructure("flame forward on " + what, java, c, kk);
-        checkStructure("reference_forward.py on " + what, ref, c, kk);
+        checkStructure(r.script().getFileName() + " on " + what, ref, c, kk);
         JsonNode lj = java.get("logits");
         JsonNode lr = ref.get("logits");
         double scale = 0;

@@ -51,11 +51,12 @@ public record PretrainRecipe(int steps, int batch, double learningRate, long see
 
     /** The model architecture of this recipe (vocabulary of the synthetic tokenizer). */
     public SmoeConfig modelConfig() {
-        SmoeConfig base = SmoeConfig.tinyDefault(TaskSuite.pretrainDefault().tokenizer().vocabSize());
+        dev.flame.data.SyntheticTokenizer tok = TaskSuite.pretrainDefault().tokenizer();
+        SmoeConfig base = SmoeConfig.tinyDefault(tok.vocabSize());
         return new SmoeConfig(base.modelType(), base.vocabSize(), hidden, intermediate, layers,
                 base.numAttentionHeads(), base.numKeyValueHeads(), base.numExperts(), base.numExpertsPerTok(),
                 base.normTopkProb(), base.rmsNormEps(), base.ropeTheta(), base.maxPositionEmbeddings(),
-                base.tieWordEmbeddings()).validate();
+                base.tieWordEmbeddings()).withTokenIds(tok.bosId(), tok.eosId(), tok.padId()).validate();
     }
 
     /**

@@ -30,7 +30,34 @@ public record SmoeConfig(
         @JsonProperty("rms_norm_eps") double rmsNormEps,
         @JsonProperty("rope_theta") double ropeTheta,
         @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-        @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings) {
+        @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings,
+        @JsonProperty("bos_token_id") Integer bosTokenId,
+        @JsonProperty("eos_token_id") Integer eosTokenId,
+        @JsonProperty("pad_token_id") Integer padTokenId) {
+
+    /** Without special token ids (transformers then assumes its own defaults, outside a small vocabulary). */
+    public SmoeConfig(String modelType, int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
+                      int numAttentionHeads, int numKeyValueHeads, int numExperts, int numExpertsPerTok,
+                      boolean normTopkProb, double rmsNormEps, double ropeTheta, int maxPositionEmbeddings,
+                      boolean tieWordEmbeddings) {
+        this(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                numExperts, numExpertsPerTok, normTopkProb, rmsNormEps, ropeTheta, maxPositionEmbeddings,
+                tieWordEmbeddings, null, null, null);
+    }
+
+    /** This config with the tokenizer's special token ids, written into {@code config.json} for transformers. */
+    public SmoeConfig withTokenIds(int bos, int eos, int pad) {
+        return new SmoeConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, numExperts, numExpertsPerTok, normTopkProb, rmsNormEps, ropeTheta,
+                maxPositionEmbeddings, tieWordEmbeddings, bos, eos, pad);
+    }
+
+    /** This config with another number of experts per token (the top-k of the router). */
+    public SmoeConfig withExpertsPerToken(int k) {
+        return new SmoeConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, numExperts, k, normTopkProb, rmsNormEps, ropeTheta, maxPositionEmbeddings,
+                tieWordEmbeddings, bosTokenId, eosTokenId, padTokenId);
+    }
 
     /** The shape of the experts, what a LoRA on them needs. */
     public dev.flame.lora.ExpertShape expertShape() {
@@ -55,6 +82,9 @@ public record SmoeConfig(
         positive("num_key_value_heads", numKeyValueHeads);
         positive("num_experts", numExperts);
         positive("max_position_embeddings", maxPositionEmbeddings);
+        tokenId("bos_token_id", bosTokenId);
+        tokenId("eos_token_id", eosTokenId);
+        tokenId("pad_token_id", padTokenId);
         if (hiddenSize % numAttentionHeads != 0) {
             throw new IllegalArgumentException("hidden_size = " + hiddenSize + " must be divisible by num_attention_heads = "
                     + numAttentionHeads);
@@ -95,6 +125,13 @@ public record SmoeConfig(
      * The embedded default: a tiny model of the same architecture with 16 experts and top-8 routing, so that the paper's
      * budget tiers k = 8, 4, 2, 1 apply unchanged, small enough to train on two CPU cores.
      */
+    private void tokenId(String field, Integer id) {
+        if (id != null && (id < 0 || id >= vocabSize)) {
+            throw new IllegalArgumentException(field + " = " + id + " lies outside the vocabulary; allowed: 0 to "
+                    + (vocabSize - 1) + " (or absent)");
+        }
+    }
+
     public static SmoeConfig tinyDefault(int vocabSize) {
         return new SmoeConfig(OLMOE, vocabSize, 64, 128, 2, 4, 4, 16, 8, false, 1e-5, 10000.0, 64, false);
     }
