@@ -31,6 +31,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
             + "environment.md)")
     String device;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one config key (repeatable), e.g. "
+            + "--set temperature=0 --set tiers=[8,1] --set tier_mix=[0.5,0.5]; values are JSON, or text")
+    List<String> sets;
+
     @Option(names = "--force", description = "start even if --out holds another run (a different config): that "
             + "run's files are deleted first")
     boolean force;
@@ -79,6 +83,14 @@ abstract class ExperimentCommand implements Callable<Integer> {
         if (saved != null && rounds != null && rounds < saved.round()) {
             throw new IllegalArgumentException("--rounds = " + rounds + " is fewer than the " + saved.round()
                     + " rounds " + resume + " has done; give at least " + saved.round() + " (more extends the run)");
+        }
+        ObjectNode setNode = Overrides.parse(sets);
+        if (saved != null && !setNode.isEmpty()) {
+            throw new IllegalArgumentException("--set cannot change a resumed run (it continues with the config saved "
+                    + "in " + resume.resolve(RunCheckpoint.MANIFEST) + ")");
+        }
+        if (!setNode.isEmpty()) {
+            c = c.with(setNode, "--set");
         }
         if (rounds != null || seed != null || device != null) {
             if (seed != null && saved != null) {

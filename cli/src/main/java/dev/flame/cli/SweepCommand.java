@@ -19,9 +19,29 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out = Path.of("out", "sweep");
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one key of the sweep's base config "
+            + "(repeatable), e.g. --set rounds=2; values are JSON, or text")
+    java.util.List<String> sets;
+
     @Override
     public Integer call() throws Exception {
-        SweepRunner.run(SweepConfig.load(config), out, System.out);
+        SweepConfig s = SweepConfig.load(config);
+        com.fasterxml.jackson.databind.node.ObjectNode set = Overrides.parse(sets);
+        if (!set.isEmpty()) {
+            com.fasterxml.jackson.databind.node.ObjectNode base = s.base().deepCopy();
+            base.setAll(set);
+            com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.node.ObjectNode root = m.createObjectNode();
+            root.set("base", base);
+            if (!s.variants().isEmpty()) {
+                root.set("variants", m.valueToTree(s.variants()));
+            }
+            if (!s.grid().isEmpty()) {
+                root.set("grid", m.valueToTree(s.grid()));
+            }
+            s = SweepConfig.fromJson(root, config + " with --set");
+        }
+        SweepRunner.run(s, out, System.out);
         return 0;
     }
 }

@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes an experiment's outputs into a directory: {@code results.json}, {@code rounds.csv}, {@code accuracy.png}
+ * Writes an experiment's outputs into a directory: {@code results.json}, {@code rounds.csv}, the tidy
+ * {@code clients.csv}, {@code activations.csv} and {@code aggregation.csv}, {@code accuracy.png}
  * (mean and per-tier accuracy per round) and {@code activation_heatmap.png} (clients x experts, every layer, for the
  * last round). Each file is written atomically, so a failed write never leaves a half-written file.
  */
@@ -34,6 +35,10 @@ public final class ExperimentOutputs {
                                    Map<Integer, String> clientNotes) throws IOException {
         ExperimentResults results = ExperimentResults.of(config, base, rounds);
         tech.tablesaw.api.Table table = RoundTables.rounds(rounds);
+        Map<String, tech.tablesaw.api.Table> tidy = new java.util.LinkedHashMap<>();
+        tidy.put("clients.csv", RoundTables.clientsTidy(rounds));
+        tidy.put("activations.csv", RoundTables.activationsTidy(rounds));
+        tidy.put("aggregation.csv", RoundTables.aggregationTidy(rounds));
         BufferedImage accuracy = Charts.accuracyPerRound(rounds, base == null ? null : base.meanAccuracy(),
                 base == null ? null : base.tierAccuracy());
         BufferedImage heatmap = null;
@@ -51,6 +56,11 @@ public final class ExperimentOutputs {
         Path csv = dir.resolve("rounds.csv");
         RoundTables.writeCsv(table, csv);
         written.add(csv);
+        for (Map.Entry<String, tech.tablesaw.api.Table> t : tidy.entrySet()) {
+            Path f = dir.resolve(t.getKey());
+            RoundTables.writeCsv(t.getValue(), f);
+            written.add(f);
+        }
         Path acc = dir.resolve("accuracy.png");
         Charts.save(accuracy, acc);
         written.add(acc);

@@ -28,12 +28,12 @@ import java.util.stream.Stream;
  */
 public final class RunDirectory {
     /** The files a run writes at its end, besides the checkpoint. */
-    public static final List<String> OUTPUTS = List.of("results.json", "rounds.csv", "accuracy.png",
-            "activation_heatmap.png");
+    public static final List<String> OUTPUTS = List.of("results.json", "rounds.csv", "clients.csv",
+            "activations.csv", "aggregation.csv", "accuracy.png", "activation_heatmap.png");
 
     /** Temporary siblings that {@code AtomicFiles} writes, for the file names a run writes. */
     private static final Pattern TEMPORARY = Pattern.compile(
-            "\\.(results\\.json|rounds\\.csv|accuracy\\.png|activation_heatmap\\.png|checkpoint\\.json"
+            "\\.(results\\.json|rounds\\.csv|clients\\.csv|activations\\.csv|aggregation\\.csv|accuracy\\.png|activation_heatmap\\.png|checkpoint\\.json"
                     + "|state-round-\\d{4,}\\.safetensors)\\.[0-9a-z]{1,13}\\.tmp");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

@@ -128,6 +128,103 @@ public final class RoundTables {
     }
 
     /**
+     * Tidy (one observation per row, for pandas or polars) table of every client of every round: {@code round},
+     * {@code client}, {@code tier}, {@code k} (experts per token it trained at: its tier's under FLAME), {@code rank},
+     * {@code examples}, {@code loss}, {@code flops}, {@code bytes_down}, {@code bytes_up}, {@code seconds},
+     * {@code failed} (true when its update was left out) and {@code error}.
+     */
+    public static Table clientsTidy(List<RoundReport> rounds) {
+        IntColumn round = IntColumn.create("round");
+        IntColumn client = IntColumn.create("client");
+        IntColumn tier = IntColumn.create("tier");
+        IntColumn rank = IntColumn.create("rank");
+        IntColumn examples = IntColumn.create("examples");
+        DoubleColumn loss = DoubleColumn.create("loss");
+        DoubleColumn flops = DoubleColumn.create("flops");
+        LongColumn down = LongColumn.create("bytes_down");
+        LongColumn up = LongColumn.create("bytes_up");
+        DoubleColumn seconds = DoubleColumn.create("seconds");
+        tech.tablesaw.api.BooleanColumn failed = tech.tablesaw.api.BooleanColumn.create("failed");
+        StringColumn error = StringColumn.create("error");
+        for (RoundReport r : rounds) {
+            for (ClientReport c : r.clients()) {
+                round.append(r.round());
+                client.append(c.clientId());
+                tier.append(c.k());
+                rank.append(c.rank());
+                examples.append(c.numExamples());
+                appendOrMissing(loss, c.loss());
+                appendOrMissing(flops, c.flops());
+                down.append(c.bytesDown());
+                up.append(c.bytesUp());
+                seconds.append(c.seconds());
+                failed.append(!c.ok());
+                error.append(c.error() == null ? "" : c.error());
+            }
+        }
+        return Table.create("clients", round, client, tier, rank, examples, loss, flops, down, up, seconds, failed,
+                error);
+    }
+
+    /** Tidy activation counts a_i^{l,j}: {@code round}, {@code client}, {@code layer}, {@code expert}, {@code count}. */
+    public static Table activationsTidy(List<RoundReport> rounds) {
+        IntColumn round = IntColumn.create("round");
+        IntColumn client = IntColumn.create("client");
+        IntColumn layer = IntColumn.create("layer");
+        IntColumn expert = IntColumn.create("expert");
+        LongColumn count = LongColumn.create("count");
+        for (RoundReport r : rounds) {
+            for (ClientReport c : r.clients()) {
+                long[][] a = c.activationCounts();
+                if (a == null) {
+                    continue;
+                }
+                for (int l = 0; l < a.length; l++) {
+                    for (int j = 0; j < a[l].length; j++) {
+                        round.append(r.round());
+                        client.append(c.clientId());
+                        layer.append(l);
+                        expert.append(j);
+                        count.append(a[l][j]);
+                    }
+                }
+            }
+        }
+        return Table.create("activations", round, client, layer, expert, count);
+    }
+
+    /**
+     * Tidy aggregation weights of every round whose strategy weights per expert: {@code round}, {@code layer},
+     * {@code expert}, {@code client}, {@code weight} (the normalised weight the expert's A and B were averaged with).
+     */
+    public static Table aggregationTidy(List<RoundReport> rounds) {
+        IntColumn round = IntColumn.create("round");
+        IntColumn layer = IntColumn.create("layer");
+        IntColumn expert = IntColumn.create("expert");
+        IntColumn client = IntColumn.create("client");
+        DoubleColumn weight = DoubleColumn.create("weight");
+        for (RoundReport r : rounds) {
+            if (r.trace() == null || r.trace().weights() == null) {
+                continue;
+            }
+            double[][][] w = r.trace().weights();
+            List<Integer> clients = r.trace().clients();
+            for (int l = 0; l < w.length; l++) {
+                for (int j = 0; j < w[l].length; j++) {
+                    for (int i = 0; i < w[l][j].length; i++) {
+                        round.append(r.round());
+                        layer.append(l);
+                        expert.append(j);
+                        client.append(clients.get(i));
+                        weight.append(w[l][j][i]);
+                    }
+                }
+            }
+        }
+        return Table.create("aggregation", round, layer, expert, client, weight);
+    }
+
+    /**
      * One row per variant of an experiment (an ablation), in the order given, with where each run ended:
      * {@code variant}, {@code rounds} (rounds run), {@code mean_accuracy}, {@code acc_k8}, {@code acc_k4}, ... (one column
      * per tier seen in any variant's final evaluation, largest k first), {@code test_loss} (the held-out loss, mean over
