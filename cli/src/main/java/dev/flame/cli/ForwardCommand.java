@@ -58,6 +58,10 @@ public final class ForwardCommand implements Callable<Integer> {
             description = "experts per token, in [1, num_experts] (default: the config's num_experts_per_tok)")
     Integer topK;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "a PEFT adapter (./flame export --format peft) "
+            + "to apply to the model's experts")
+    Path adapter;
+
     @Option(names = "--json", description = "print one JSON object (all logits) instead of the text report")
     boolean json;
 
@@ -88,7 +92,8 @@ public final class ForwardCommand implements Callable<Integer> {
         int k = topK != null ? topK : config.numExpertsPerTok();
         validate(config, tokens, k, dir);
         Map<String, Tensor> weights = HfCheckpoint.read(dir, config);
-        Result result = run(config, weights, tokens, k);
+        Result result = run(config, weights, tokens, k, adapter == null ? null
+                : dev.flame.interop.PeftImport.read(adapter, config.expertShape()));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(result));
@@ -155,13 +160,20 @@ public final class ForwardCommand implements Callable<Integer> {
 
     /** One forward pass of the checkpoint's weights at top-k {@code k}, no LoRA, rescaler none. */
     public static Result run(SmoeConfig config, Map<String, Tensor> weights, int[] tokens, int k) {
+        return run(config, weights, tokens, k, null);
+    }
+
+    /** As {@link #run(SmoeConfig, Map, int[], int)} with a LoRA on the experts (null: none). */
+    public static Result run(SmoeConfig config, Map<String, Tensor> weights, int[] tokens, int k,
+                             dev.flame.lora.LoraState lora) {
         int n = tokens.length;
         TokenBatch batch = new TokenBatch(1, n, tokens.clone(), new int[] {n});
         List<LayerExperts> experts = new ArrayList<>();
         try (NDManager root = Devices.newManager();
              SmoeModel m = SmoeModel.fromTensors(config, weights, root);
              NDManager step = root.newSubManager()) {
-            NDArray logits = m.forward(step, batch, new int[] {n - 1}, new Routing(k, RescalerMode.NONE, null), null,
+            dev.flame.lora.ExpertLora el = lora == null ? null : dev.flame.lora.ExpertLora.from(lora, root, false);
+            NDArray logits = m.forward(step, batch, new int[] {n - 1}, new Routing(k, RescalerMode.NONE, null), el,
                     null, (layer, route) -> experts.add(new LayerExperts(layer,
                             route.ids().get(n - 1).toLongArray(), route.gates().get(n - 1).toFloatArray())));
             return new Result(logits.toFloatArray(), List.copyOf(experts));

@@ -169,4 +169,58 @@ class ExportTest {
                 tmp.resolve("w").toString());
         assertTrue(r.err().contains("--tier = 3"), r.err());
     }
+
+    @Test
+    void anExportedAdapterImportsBackToTheSameUpdatesAndStartsARun() throws Exception {
+        ExperimentConfig c = config("learned");
+        Path run = trainedRun(c);
+        Path peft = tmp.resolve("peft");
+        Path merged = tmp.resolve("merged");
+        assertEquals(0, cli("export", "--run", run.toString(), "--format", "peft", "--out", peft.toString()).code());
+        assertEquals(0, cli("export", "--run", run.toString(), "--format", "merged", "--out", merged.toString()).code());
+        try (Experiment e = RunCheckpoint.resume(RunCheckpoint.load(run))) {
+            dev.flame.lora.LoraState own = e.runner().state().lora();
+            dev.flame.lora.LoraState back = PeftImport.read(peft, e.model().config().expertShape());
+            assertEquals(2 * own.rank(), back.rank());
+            double worst = 0;
+            for (int l = 0; l < own.layers(); l++) {
+                for (dev.flame.lora.LoraTarget t : own.targets()) {
+                    for (int j = 0; j < own.experts(); j++) {
+                        double[] a = dev.flame.lora.LoraDelta.dense(own, l, t, j);
+                        double[] b = dev.flame.lora.LoraDelta.dense(back, l, t, j);
+                        for (int i = 0; i < a.length; i++) {
+                            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+                        }
+                    }
+                }
+            }
+            assertTrue(worst < 1e-6, "every expert's (alpha/r) B A after the round trip: " + worst);
+
+            // forward --adapter on the base equals the merged export
+            String ids = "3,17,42,5,8,1,60";
+            JsonNode viaAdapter = JSON.readTree(cli("forward", "--model", HOME.resolve("data/base").toString(),
+                    "--adapter", peft.toString(), "--ids", ids, "--json").out());
+            JsonNode viaMerged = JSON.readTree(cli("forward", "--model", merged.toString(), "--ids", ids, "--json").out());
+            double d = 0;
+            for (int i = 0; i < viaMerged.get("logits").size(); i++) {
+                d = Math.max(d, Math.abs(viaAdapter.get("logits").get(i).asDouble()
+                        - viaMerged.get("logits").get(i).asDouble()));
+            }
+            assertTrue(d < 1e-4, "forward --adapter vs merged: " + d);
+
+            // a run that starts from the adapter starts from the exported model
+            ExperimentConfig start = c.toBuilder().setLoraRank(2 * own.rank()).set("lora_alpha", 2 * own.config().alpha())
+                    .set("init_adapter", peft.toString()).build();
+            try (Experiment f = Experiment.create(start); NDManager m = Devices.newManager()) {
+                float[] a = lastLogits(e.model(), m, Routing.full(e.model().config()), ExpertLora.from(own, m, false));
+                float[] b = lastLogits(f.model(), m, Routing.full(f.model().config()),
+                        ExpertLora.from(f.runner().state().lora(), m, false));
+                assertTrue(maxDiff(a, b) < 1e-4, "init_adapter: " + maxDiff(a, b));
+            }
+            IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Experiment.create(c.toBuilder().set("init_adapter", peft.toString()).build()));
+            assertTrue(ex.getMessage().contains("init_adapter") && ex.getMessage().contains("lora_rank 16"),
+                    ex.getMessage());
+        }
+    }
 }

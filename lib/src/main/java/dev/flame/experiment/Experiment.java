@@ -126,7 +126,11 @@ public final class Experiment implements AutoCloseable {
         checkRank(config, mc, targets.size(), globalRank);
         this.lora = new LoraConfig(globalRank, config.loraAlpha(), targets);
         Map<Integer, float[]> rescalers = initialRescalers(config, model, budgets, clients, split.train());
-        GlobalState initial = new GlobalState(LoraState.init(mc.expertShape(), lora, loraRng), rescalers);
+        LoraState start = LoraState.init(mc.expertShape(), lora, loraRng);
+        if (!config.initAdapter().isEmpty()) {
+            start = adapterStart(config, mc, lora);
+        }
+        GlobalState initial = new GlobalState(start, rescalers);
         LoraSpec spec = new LoraSpec(lora.rank(), targets, false);
         this.flops = new FlopsModel(mc, spec, FlopsModel.Convention.defaults());
         CommModel comm = new CommModel(mc, spec);
@@ -152,6 +156,21 @@ public final class Experiment implements AutoCloseable {
                 .setFaultInjection(config.faultFraction())
                 .setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()))
                 .build();
+    }
+
+    /** The global LoRA read from {@code init_adapter}; it must have the run's rank, alpha and targets. */
+    private static LoraState adapterStart(ExperimentConfig config, dev.flame.model.SmoeConfig mc, LoraConfig lora)
+            throws IOException {
+        Path dir = Path.of(config.initAdapter());
+        LoraState a = dev.flame.interop.PeftImport.read(dir, mc.expertShape());
+        if (a.rank() != lora.rank() || Double.compare(a.config().alpha(), lora.alpha()) != 0
+                || !a.config().targets().equals(lora.targets())) {
+            throw new IllegalArgumentException("init_adapter = " + dir + " has rank " + a.rank() + ", alpha "
+                    + a.config().alpha() + " and targets " + a.config().targets() + "; this run trains rank "
+                    + lora.rank() + ", alpha " + lora.alpha() + ", targets " + lora.targets() + " (set lora_rank "
+                    + a.rank() + ", lora_alpha " + a.config().alpha() + " and lora_targets [gate, up, down])");
+        }
+        return a;
     }
 
     /**

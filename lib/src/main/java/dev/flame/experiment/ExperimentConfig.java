@@ -76,7 +76,8 @@ public record ExperimentConfig(
         int maxLength,
         int maxRecords,
         int clientThreads,
-        List<String> evaluation) {
+        List<String> evaluation,
+        String initAdapter) {
 
     /**
      * Partitioners known by name; {@code category} is {@code task} under the name instruction data uses (one category
@@ -127,7 +128,7 @@ public record ExperimentConfig(
                 .put("task_keys", dev.flame.data.TaskSuite.DEFAULT_KEYS);
         d.put("dataset_format", "auto").put("tokenizer", "").put("test_fraction", 0.1).put("max_length", 256)
                 .put("max_records", 0);
-        d.put("client_threads", 0).putPOJO("evaluation", EVALUATIONS);
+        d.put("client_threads", 0).putPOJO("evaluation", EVALUATIONS).put("init_adapter", "");
         try {
             return MAPPER.convertValue(d, ExperimentConfig.class).validate();
         } catch (IllegalArgumentException e) {
@@ -415,6 +416,7 @@ public record ExperimentConfig(
                 "a fraction in (0, 1) of each category held out for evaluation");
         require(maxLength >= 2, "max_length", maxLength, "an integer >= 2 (tokens of prompt plus answer)");
         require(maxRecords >= 0, "max_records", maxRecords, "an integer >= 0 (0 = every usable record)");
+        require(initAdapter != null, "init_adapter", initAdapter, "a PEFT adapter directory, or \"\" for none");
         require(clientThreads >= 0, "client_threads", clientThreads,
                 "an integer >= 0: clients trained at the same time (0 = one per CPU core on the CPU, 1 on a GPU)");
         return this;
