@@ -1,5 +1,6 @@
 package dev.flame.cli;
 
+import dev.flame.model.Pass;
 import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -173,9 +174,10 @@ public final class ForwardCommand implements Callable<Integer> {
              SmoeModel m = SmoeModel.fromTensors(config, weights, root);
              NDManager step = root.newSubManager()) {
             dev.flame.lora.ExpertLora el = lora == null ? null : dev.flame.lora.ExpertLora.from(lora, root, false);
-            NDArray logits = m.forward(step, batch, new int[] {n - 1}, new Routing(k, RescalerMode.NONE, null), el,
-                    null, (layer, route) -> experts.add(new LayerExperts(layer,
+            Pass pass = Pass.of(new Routing(k, RescalerMode.NONE, null)).withLora(el)
+                    .listening((layer, route) -> experts.add(new LayerExperts(layer,
                             route.ids().get(n - 1).toLongArray(), route.gates().get(n - 1).toFloatArray())));
+            NDArray logits = m.forward(step, batch, new int[] {n - 1}, pass);
             return new Result(logits.toFloatArray(), List.copyOf(experts));
         }
     }

@@ -1,5 +1,6 @@
 package dev.flame.interop;
 
+import dev.flame.model.Pass;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -79,7 +80,7 @@ class ExportTest {
 
     private static float[] lastLogits(SmoeModel m, NDManager step, Routing routing, ExpertLora lora) {
         TokenBatch tb = new TokenBatch(1, IDS.length, IDS, new int[] {IDS.length});
-        return m.forward(step, tb, new int[] {IDS.length - 1}, routing, lora, null).toFloatArray();
+        return m.forward(step, tb, new int[] {IDS.length - 1}, Pass.of(routing).withLora(lora)).toFloatArray();
     }
 
     private static double maxDiff(float[] a, float[] b) {

@@ -1,5 +1,6 @@
 package dev.flame.eval;
 
+import dev.flame.model.Pass;
 import dev.flame.engine.Devices;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -169,7 +170,7 @@ public final class Evaluator {
             PackedBatch pb = Batches.pack(batch, 0);
             try (NDManager step = parent.newSubManager()) {
                 NDArray logits = model.forward(step, new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(),
-                        pb.lengths()), pb.lossPositions(), routing, lora, null);
+                        pb.lengths()), pb.lossPositions(), Pass.of(routing).withLora(lora));
                 lossSum += Losses.crossEntropy(step, logits, pb.lossTargets()).getFloat() * pb.lossCount();
                 lossCount += pb.lossCount();
             }
@@ -245,8 +246,8 @@ public final class Evaluator {
             }
             int[] next;
             try (NDManager step = parent.newSubManager()) {
-                NDArray logits = model.forward(step, new TokenBatch(n, len, tokens, lens.clone()), outputs, routing,
-                        lora, null);
+                NDArray logits = model.forward(step, new TokenBatch(n, len, tokens, lens.clone()), outputs,
+                        Pass.of(routing).withLora(lora));
                 long[] am = logits.argMax(-1).toLongArray();
                 next = new int[n];
                 for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 package dev.flame.flame;
 
+import dev.flame.model.Pass;
 import dev.flame.rescale.Rescalers;
 import dev.flame.rescale.RescalerInit;
 import ai.djl.ndarray.NDArray;
@@ -50,7 +51,7 @@ public final class MassCalibration {
                 PackedBatch pb = Batches.pack(used.subList(from, Math.min(used.size(), from + BATCH)), 0);
                 try (NDManager step = session.newSubManager()) {
                     model.forward(step, new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths()),
-                            new int[] {0}, Routing.full(model.config()), null, null, (layer, route) -> {
+                            new int[] {0}, Pass.of(Routing.full(model.config())).listening((layer, route) -> {
                                 NDArray p = route.probs();
                                 int n = (int) p.getShape().get(0);
                                 int e = (int) p.getShape().get(1);
@@ -60,7 +61,7 @@ public final class MassCalibration {
                                     System.arraycopy(flat, t * e, row, 0, e);
                                     probs.get(layer).add(row);
                                 }
-                            });
+                            }));
                 }
             }
         }

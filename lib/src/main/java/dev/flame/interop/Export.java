@@ -3,7 +3,6 @@ package dev.flame.interop;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flame.fed.GlobalState;
 import dev.flame.fed.TierBudget;
 import dev.flame.lora.LoraDelta;
 import dev.flame.lora.LoraState;

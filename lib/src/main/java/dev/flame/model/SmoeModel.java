@@ -315,22 +315,6 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
-     * One forward pass.
-     *
-     * @param step     manager that receives every array the pass creates
-     * @param batch    token ids, right-padded
-     * @param outputs  flat positions (b * seqLen + t) whose next-token logits are returned
-     * @param routing  the client's top-k, rescaler mode and learned scales
-     * @param lora     expert LoRA or null
-     * @param counts   activation counters to add to, or null
-     * @return logits [outputs.length, vocab]
-     */
-    public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Routing routing, ExpertLora lora,
-                           ActivationCounts counts) {
-        return forward(step, batch, outputs, routing, lora, counts, null);
-    }
-
-    /**
      * Receives the routing decision of every MoE layer during a forward pass, for inspection (the {@code forward}
      * command, cross-checks against other implementations). It must not modify the arrays.
      */
@@ -346,11 +330,19 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     /**
-     * One forward pass, like {@link #forward(NDManager, TokenBatch, int[], Routing, ExpertLora, ActivationCounts)},
-     * that also reports each layer's routing to {@code listener} (null: none).
+     * One forward pass.
+     *
+     * @param step     manager that receives every array the pass creates
+     * @param batch    token ids, right-padded
+     * @param outputs  flat positions (b * seqLen + t) whose next-token logits are returned
+     * @param pass     routing, LoRA, counters and listener of the pass
+     * @return logits [outputs.length, vocab]
      */
-    public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Routing routing, ExpertLora lora,
-                           ActivationCounts counts, RouteListener listener) {
+    public NDArray forward(NDManager step, TokenBatch batch, int[] outputs, Pass pass) {
+        Routing routing = pass.routing();
+        ExpertLora lora = pass.lora();
+        ActivationCounts counts = pass.counts();
+        RouteListener listener = pass.listener();
         int b = batch.batch();
         int t = batch.seqLen();
         int d = config.hiddenSize();

@@ -1,5 +1,6 @@
 package dev.flame.train;
 
+import dev.flame.model.Pass;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.flame.engine.GradientScope;
@@ -34,7 +35,8 @@ public final class TrainingStep {
     public static NDArray backward(NDManager step, SmoeModel model, TokenBatch batch, int[] positions, int[] targets,
                                    Supplier<Routing> routing, ExpertLora lora, ActivationCounts counts) {
         try (GradientScope g = new GradientScope()) {
-            NDArray logits = model.forward(step, batch, positions, routing.get(), lora, counts);
+            NDArray logits = model.forward(step, batch, positions,
+                    Pass.of(routing.get()).withLora(lora).counting(counts));
             NDArray loss = Losses.crossEntropy(step, logits, targets);
             g.backward(loss);
             return loss;

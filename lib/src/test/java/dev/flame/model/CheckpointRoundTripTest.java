@@ -33,8 +33,8 @@ class CheckpointRoundTripTest {
             }
             try (SmoeModel b = SmoeModel.fromTensors(read, back, root); NDManager step = root.newSubManager()) {
                 Routing r = new Routing(2, RescalerMode.NONE, null);
-                float[] la = a.forward(step, tb, pos, r, null, null).toFloatArray();
-                float[] lb = b.forward(step, tb, pos, r, null, null).toFloatArray();
+                float[] la = a.forward(step, tb, pos, Pass.of(r)).toFloatArray();
+                float[] lb = b.forward(step, tb, pos, Pass.of(r)).toFloatArray();
                 assertArrayEquals(la, lb, 0f);
             }
         }

@@ -29,14 +29,15 @@ class MergeLoraTest {
             float[] base;
             float[] adapted;
             try (NDManager step = root.newSubManager()) {
-                base = model.forward(step, tb, positions, routing, null, null).toFloatArray();
-                adapted = model.forward(step, tb, positions, routing, ExpertLora.from(lora, step, false), null)
+                base = model.forward(step, tb, positions, Pass.of(routing)).toFloatArray();
+                adapted = model.forward(step, tb, positions,
+                        Pass.of(routing).withLora(ExpertLora.from(lora, step, false)))
                         .toFloatArray();
             }
             model.mergeLora(lora);
             float[] merged;
             try (NDManager step = root.newSubManager()) {
-                merged = model.forward(step, tb, positions, routing, null, null).toFloatArray();
+                merged = model.forward(step, tb, positions, Pass.of(routing)).toFloatArray();
             }
             double moved = 0;
             double diff = 0;

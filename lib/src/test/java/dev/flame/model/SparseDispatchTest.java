@@ -35,11 +35,11 @@ class SparseDispatchTest {
             float[] sparse;
             float[] dense;
             try (NDManager step = root.newSubManager()) {
-                sparse = model.forward(step, tb, positions, routing, l, null).toFloatArray();
+                sparse = model.forward(step, tb, positions, Pass.of(routing).withLora(l)).toFloatArray();
             }
             model.setDispatch(SmoeModel.Dispatch.DENSE);
             try (NDManager step = root.newSubManager()) {
-                dense = model.forward(step, tb, positions, routing, l, null).toFloatArray();
+                dense = model.forward(step, tb, positions, Pass.of(routing).withLora(l)).toFloatArray();
             }
             assertEquals(dense.length, sparse.length);
             double maxDiff = 0;
@@ -94,8 +94,8 @@ class SparseDispatchTest {
                 weights[i] = (float) rng.nextDouble(-1, 1);
             }
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = model.forward(session, tb, positions, new Routing(k, RescalerMode.NONE, null), l,
-                        null);
+                NDArray logits = model.forward(session, tb, positions,
+                        Pass.of(new Routing(k, RescalerMode.NONE, null)).withLora(l));
                 gc.backward(logits.mul(EngineArrays.of(session, weights, logits.getShape())).sum());
             }
             int layers = model.config().numHiddenLayers();
@@ -128,8 +128,8 @@ class SparseDispatchTest {
              SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 2), root);
              NDManager step = root.newSubManager()) {
             Routing routing = new Routing(k, RescalerMode.NONE, null);
-            float[] a = model.forward(step, full, new int[] {0, 1, 2, 3, 4}, routing, null, null).toFloatArray();
-            float[] b = model.forward(step, tb, new int[] {0, 1, 2, 3, 4}, routing, null, null).toFloatArray();
+            float[] a = model.forward(step, full, new int[] {0, 1, 2, 3, 4}, Pass.of(routing)).toFloatArray();
+            float[] b = model.forward(step, tb, new int[] {0, 1, 2, 3, 4}, Pass.of(routing)).toFloatArray();
             for (int i = 0; i < a.length; i++) {
                 assertEquals(a[i], b[i], 1e-5, "logit " + i);
             }

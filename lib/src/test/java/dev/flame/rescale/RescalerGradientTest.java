@@ -1,5 +1,6 @@
 package dev.flame.rescale;
 
+import dev.flame.model.Pass;
 import dev.flame.model.RandomWeights;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -45,8 +46,8 @@ class RescalerGradientTest {
                 theta.setRequiresGradient(true);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray scale = param == RescalerParam.LOG ? theta.exp() : theta;
-                    NDArray logits = model.forward(step, tb, positions, new Routing(1, RescalerMode.LEARNED, scale),
-                            lora, null);
+                    NDArray logits = model.forward(step, tb, positions,
+                            Pass.of(new Routing(1, RescalerMode.LEARNED, scale)).withLora(lora));
                     gc.backward(Losses.crossEntropy(step, logits, targets));
                 }
                 grad = theta.getGradient().toFloatArray();
@@ -73,8 +74,8 @@ class RescalerGradientTest {
         }
         try (NDManager step = root.newSubManager()) {
             NDArray scale = EngineArrays.of(step, s);
-            NDArray logits = model.forward(step, tb, positions, new Routing(1, RescalerMode.LEARNED, scale), lora,
-                    null);
+            NDArray logits = model.forward(step, tb, positions,
+                    Pass.of(new Routing(1, RescalerMode.LEARNED, scale)).withLora(lora));
             return Losses.crossEntropy(step, logits, targets).getFloat();
         }
     }

@@ -1,5 +1,6 @@
 package dev.flame.rescale;
 
+import dev.flame.model.Pass;
 import dev.flame.flame.MassCalibration;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -100,7 +101,7 @@ class RescalerTrainingTest {
         List<Float> scales = new ArrayList<>();
         try (NDManager step = root.newSubManager()) {
             model.forward(step, new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths()), new int[] {0},
-                    new Routing(2, RescalerMode.MASS_RATIO, null), null, null, (layer, route) -> {
+                    Pass.of(new Routing(2, RescalerMode.MASS_RATIO, null)).listening((layer, route) -> {
                         if (layer == 0) {
                             float[] p = route.probs().toFloatArray();
                             int n = (int) route.probs().getShape().get(0);
@@ -114,7 +115,7 @@ class RescalerTrainingTest {
                                 scales.add(s);
                             }
                         }
-                    });
+                    }));
         }
         assertEquals(probs.size(), scales.size());
         for (int t = 0; t < probs.size(); t++) {

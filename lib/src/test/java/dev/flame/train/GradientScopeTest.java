@@ -1,5 +1,6 @@
 package dev.flame.train;
 
+import dev.flame.model.Pass;
 import dev.flame.model.RandomWeights;
 import dev.flame.engine.GradientScope;
 import ai.djl.ndarray.NDArray;
@@ -33,8 +34,8 @@ class GradientScopeTest {
             ExpertLora l = ExpertLora.from(lora, session, true);
             int[] positions = TinyModels.allPositions(tb);
             try (GradientScope g = new GradientScope()) {
-                NDArray logits = model.forward(session, tb, positions, new Routing(k, RescalerMode.NONE, null), l,
-                        null);
+                NDArray logits = model.forward(session, tb, positions,
+                        Pass.of(new Routing(k, RescalerMode.NONE, null)).withLora(l));
                 float[] w = new float[(int) logits.size()];
                 for (int i = 0; i < w.length; i++) {
                     w[i] = (float) Math.sin(i);
