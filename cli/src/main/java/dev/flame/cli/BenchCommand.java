@@ -54,6 +54,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per step (default: the demo's batch size)")
     Integer batch;
 
+    @Option(names = "--model", description = "bench this checkpoint (e.g. ./flame init-model's) on random sequences of "
+            + "--seq-len tokens, LoRA r = 8 on every expert, instead of the embedded default on its tasks")
+    java.nio.file.Path modelDir;
+
+    @Option(names = "--seq-len", defaultValue = "128", description = "tokens per random sequence with --model "
+            + "(default: ${DEFAULT-VALUE})")
+    int seqLen;
+
     @Option(names = "--steps", defaultValue = "100", description = "timed steps per tier (default: ${DEFAULT-VALUE})")
     int steps;
 
@@ -116,6 +124,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (memoryRounds > 0) {
             return memory();
         }
+        if (modelDir != null) {
+            return realSize();
+        }
         ExperimentConfig c = ExperimentConfig.defaults();
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
@@ -153,10 +164,11 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("ceiling: %dx%d float32 matrix product on DJL, the fastest of %d bursts of %d "
                     + "(mean ms per product: %s): %.2f ms = %.1f GFLOP/s%n", matmulSize, matmulSize, matmulBursts,
                     matmulReps, means, 1000 * mmSeconds, ceiling / 1e9);
-            table(model, exp, tb, pb, warmup, steps, ceiling);
+            table(model, exp.flops(), exp.runner().state().lora(), tb, pb, warmup, steps, ceiling);
             Parallelism parallel = c.parallelism(Runtime.getRuntime().availableProcessors());
             if (parallel.parallel()) {
-                parallelTable(model, exp, tb, pb, warmup, steps, ceiling, parallel);
+                parallelTable(model, exp.flops(), exp.runner().state().lora(), tb, pb, warmup, steps, ceiling,
+                        parallel);
             }
             if (ratioBatch > 0 && ratioBatch != pb.batch()) {
                 List<Example> big = new ArrayList<>(data.subList(0, Math.min(ratioBatch, data.size())));
@@ -165,7 +177,8 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%nlarge batch: %d sequences (%d tokens), where the fixed cost of each engine "
                         + "operation is spread over more tokens; %d timed steps after %d warm-up steps%n",
                         bigPb.batch(), bigTb.realTokens(), RATIO_STEPS, RATIO_WARMUP);
-                table(model, exp, bigTb, bigPb, RATIO_WARMUP, RATIO_STEPS, ceiling);
+                table(model, exp.flops(), exp.runner().state().lora(), bigTb, bigPb, RATIO_WARMUP, RATIO_STEPS,
+                        ceiling);
             }
         }
         if (!skipDemoRound) {
@@ -174,18 +187,90 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The bench on a checkpoint of its own: one client alone, then clients at once, then peak memory. */
+    private int realSize() throws Exception {
+        positive("--seq-len", seqLen);
+        int bs = batch != null ? batch : 4;
+        dev.flame.model.SmoeConfig mc = dev.flame.model.io.HfCheckpoint.readConfig(modelDir);
+        if (mc.numExpertsPerTok() != 8) {
+            throw new IllegalArgumentException("--model " + modelDir + " has num_experts_per_tok = "
+                    + mc.numExpertsPerTok() + "; the bench times k = 8, 4, 2, 1 and needs a top-8 model");
+        }
+        dev.flame.lora.LoraConfig lc = new dev.flame.lora.LoraConfig(8, 16,
+                java.util.EnumSet.allOf(dev.flame.lora.LoraTarget.class));
+        FlopsModel flops = new FlopsModel(mc, new dev.flame.accounting.LoraSpec(8, lc.targets(), false),
+                FlopsModel.Convention.defaults());
+        LoraState lora = LoraState.init(mc.expertShape(), lc, new java.util.SplittableRandom(3));
+        PackedBatch pb = randomBatch(bs, seqLen, mc.vocabSize(), 17);
+        TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
+        long t0 = System.nanoTime();
+        try (NDManager root = Devices.newManager();
+             SmoeModel model = SmoeModel.fromTensors(mc, dev.flame.model.io.HfCheckpoint.read(modelDir, mc), root)) {
+            model.setDispatchCosts(blockCost, 3e10);
+            System.out.printf("model: %s from %s (loaded in %.1f s)%n", model, modelDir, (System.nanoTime() - t0) / 1e9);
+            System.out.printf("batch: %d random sequences of %d tokens (%d tokens), loss on every next token, LoRA r=8 "
+                    + "on every expert's gate, up and down, learned rescaler, %d timed steps after %d warm-up steps%n",
+                    bs, seqLen, tb.realTokens(), steps, warmup);
+            System.out.printf("threads: PyTorch intra-op %d, inter-op %d%n", JniUtils.getNumThreads(),
+                    JniUtils.getNumInteropThreads());
+            double[] bursts = new double[matmulBursts];
+            for (int i = 0; i < matmulBursts; i++) {
+                bursts[i] = matmulSeconds(matmulSize, MATMUL_WARMUP, matmulReps);
+            }
+            double mm = java.util.Arrays.stream(bursts).min().orElseThrow();
+            double ceiling = 2.0 * matmulSize * matmulSize * matmulSize / mm;
+            System.out.printf("ceiling: %dx%d float32 matrix product, fastest of %d bursts: %.2f ms = %.1f GFLOP/s%n",
+                    matmulSize, matmulSize, matmulBursts, 1000 * mm, ceiling / 1e9);
+            // one client alone: two clients at once at this size need twice the activations and optimizer state
+            // (on a 24 GB machine the kernel stopped that run), so the federation's parallel table is left out here
+            table(model, flops, lora, tb, pb, warmup, steps, ceiling);
+        }
+        System.out.printf("peak resident memory: %d MB%n", peakResidentKb() / 1024);
+        return 0;
+    }
+
+    /** VmHWM of this process (Linux), in kB. */
+    private static long peakResidentKb() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D+", ""));
+            }
+        }
+        throw new java.io.IOException("no VmHWM in /proc/self/status");
+    }
+
+    /** {@code b} random sequences of {@code t} tokens (seeded), the loss on every next token. */
+    static PackedBatch randomBatch(int b, int t, int vocab, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        int[] tokens = new int[b * t];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = rng.nextInt(vocab);
+        }
+        int[] lengths = new int[b];
+        java.util.Arrays.fill(lengths, t);
+        int[] positions = new int[b * (t - 1)];
+        int[] targets = new int[positions.length];
+        int n = 0;
+        for (int s = 0; s < b; s++) {
+            for (int p = 0; p < t - 1; p++) {
+                positions[n] = s * t + p;
+                targets[n++] = tokens[s * t + p + 1];
+            }
+        }
+        return new PackedBatch(b, t, tokens, lengths, positions, targets);
+    }
+
     private static final int[] TIERS = {8, 4, 2, 1};
     private static final int MATMUL_WARMUP = 3;
     private static final int RATIO_WARMUP = 2;
     private static final int RATIO_STEPS = 8;
 
     /** Times every tier on one batch and prints the table and the k=1 / k=8 ratio line. */
-    private void table(SmoeModel model, Experiment exp, TokenBatch tb, PackedBatch pb, int warm, int timed,
-                       double ceiling) {
-        FlopsModel flops = exp.flops();
+    private void table(SmoeModel model, FlopsModel flops, LoraState lora, TokenBatch tb, PackedBatch pb, int warm,
+                       int timed, double ceiling) {
         Map<Integer, Double> seconds = new LinkedHashMap<>();
         for (int k : TIERS) {
-            seconds.put(k, time(model, exp.runner().state().lora(), k, tb, pb, warm, timed));
+            seconds.put(k, time(model, lora, k, tb, pb, warm, timed));
         }
         System.out.println();
         System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
@@ -210,9 +295,8 @@ public final class BenchCommand implements Callable<Integer> {
      * The machine's training throughput when clients train at the same time, as {@code ./flame demo} trains them:
      * {@code workers} clients, each on its own thread with {@code threads} PyTorch threads, each on the batch.
      */
-    private void parallelTable(SmoeModel model, Experiment exp, TokenBatch tb, PackedBatch pb, int warm, int timed,
-                               double ceiling, Parallelism parallel) {
-        FlopsModel flops = exp.flops();
+    private void parallelTable(SmoeModel model, FlopsModel flops, LoraState lora, TokenBatch tb, PackedBatch pb,
+                               int warm, int timed, double ceiling, Parallelism parallel) {
         int workers = parallel.workers();
         int threads = parallel.threadsPerWorker();
         System.out.printf("%n%d clients training at the same time, %d PyTorch thread%s each (what the federation does "
@@ -221,7 +305,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("%4s %10s %10s %9s %10s %18s%n", "k", "ms/step", "tokens/s", "GFLOP/s", "% ceiling",
                 "ms/step per client");
         for (int k : TIERS) {
-            double sec = parallelTime(model, exp.runner().state().lora(), k, tb, pb, warm, timed, workers, threads);
+            double sec = parallelTime(model, lora, k, tb, pb, warm, timed, workers, threads);
             double achieved = flops.training(k, tb.realTokens(), pb.seqLen()) / sec;
             System.out.printf("%4d %10.2f %10.0f %9.2f %9.1f%% %18.2f%n", k, 1000 * sec, tb.realTokens() / sec,
                     achieved / 1e9, 100 * achieved / ceiling, 1000 * sec * workers);

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flame", mixinStandardHelpOptions = true, version = "flame 0.1.0",
         description = "FLAME: resource-adaptive federated fine-tuning of a sparse mixture-of-experts language model.",
         subcommands = {DemoCommand.class, RunCommand.class, CompareCommand.class, SweepCommand.class,
-                PretrainCommand.class, TasksCommand.class, BenchCommand.class, ForwardCommand.class, RescalerProbeCommand.class, ClaimsCommand.class, ExportCommand.class, SchemaCommand.class,
+                PretrainCommand.class, TasksCommand.class, BenchCommand.class, ForwardCommand.class, RescalerProbeCommand.class, ClaimsCommand.class, ExportCommand.class, SchemaCommand.class, InitModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FlameCli implements Runnable {
     @CommandLine.Spec
