@@ -225,18 +225,8 @@ public final class BenchCommand implements Callable<Integer> {
             // (on a 24 GB machine the kernel stopped that run), so the federation's parallel table is left out here
             table(model, flops, lora, tb, pb, warmup, steps, ceiling);
         }
-        System.out.printf("peak resident memory: %d MB%n", peakResidentKb() / 1024);
+        System.out.printf("peak resident memory: %d MB%n", statusKb("VmHWM") / 1024);
         return 0;
-    }
-
-    /** VmHWM of this process (Linux), in kB. */
-    private static long peakResidentKb() throws java.io.IOException {
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D+", ""));
-            }
-        }
-        throw new java.io.IOException("no VmHWM in /proc/self/status");
     }
 
     /** {@code b} random sequences of {@code t} tokens (seeded), the loss on every next token. */
@@ -371,7 +361,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int r = 1; r <= memoryRounds; r++) {
                 exp.runner().nextRound();
                 if (r % 10 == 0 || r == memoryRounds) {
-                    long rss = residentKb();
+                    long rss = statusKb("VmRSS");
                     first = first < 0 ? rss : first;
                     System.out.printf("round %4d  resident %6d MB  (%+.1f%% since round %d)%n", r, rss / 1024,
                             100.0 * (rss - first) / first, Math.min(10, memoryRounds));
@@ -381,14 +371,14 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** VmRSS of this process (Linux), in kB. */
-    private static long residentKb() throws java.io.IOException {
+    /** A memory figure of this process from /proc/self/status (Linux), in kB: VmRSS (resident), VmHWM (peak). */
+    private static long statusKb(String key) throws java.io.IOException {
         for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(key + ":")) {
                 return Long.parseLong(line.replaceAll("\\D+", ""));
             }
         }
-        throw new java.io.IOException("no VmRSS in /proc/self/status");
+        throw new java.io.IOException("no " + key + " in /proc/self/status");
     }
 
     /** Mean seconds of one training step at top-k, on the calling thread. */

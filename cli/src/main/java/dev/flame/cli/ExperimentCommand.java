@@ -1,6 +1,5 @@
 package dev.flame.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flame.eval.EvalReport;
 import dev.flame.experiment.Experiment;
@@ -84,30 +83,27 @@ abstract class ExperimentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--rounds = " + rounds + " is fewer than the " + saved.round()
                     + " rounds " + resume + " has done; give at least " + saved.round() + " (more extends the run)");
         }
-        ObjectNode setNode = Overrides.parse(sets);
-        if (saved != null && !setNode.isEmpty()) {
+        ObjectNode overrides = Overrides.parse(sets);
+        if (saved != null && !overrides.isEmpty()) {
             throw new IllegalArgumentException("--set cannot change a resumed run (it continues with the config saved "
                     + "in " + resume.resolve(RunCheckpoint.MANIFEST) + ")");
         }
-        if (!setNode.isEmpty()) {
-            c = c.with(setNode, "--set");
+        if (seed != null && saved != null) {
+            throw new IllegalArgumentException("--seed = " + seed + " cannot change a resumed run (its seed is "
+                    + c.seed() + ")");
         }
-        if (rounds != null || seed != null || device != null) {
-            if (seed != null && saved != null) {
-                throw new IllegalArgumentException("--seed = " + seed + " cannot change a resumed run (its seed is "
-                        + c.seed() + ")");
-            }
-            ObjectNode o = (ObjectNode) new ObjectMapper().readTree(c.toJson());
-            if (rounds != null) {
-                o.put("rounds", rounds);
-            }
-            if (seed != null) {
-                o.put("seed", seed);
-            }
-            if (device != null) {
-                o.put("device", device);
-            }
-            c = ExperimentConfig.fromJson(o, "command line");
+        // the dedicated options win over --set
+        if (rounds != null) {
+            overrides.put("rounds", rounds);
+        }
+        if (seed != null) {
+            overrides.put("seed", seed);
+        }
+        if (device != null) {
+            overrides.put("device", device);
+        }
+        if (!overrides.isEmpty()) {
+            c = c.with(overrides, "command line");
         }
         if (saved != null && device != null) {
             // the device is where the run computes, not what it computes: a resumed run may move

@@ -137,7 +137,7 @@ public final class RunCheckpoint {
         } catch (IllegalArgumentException notOurs) {
             return;
         }
-        RunDirectory.delete(p);
+        RunDirectory.deleteTree(p);
     }
 
     /** Reads a checkpoint; errors name the file and what is wrong. */

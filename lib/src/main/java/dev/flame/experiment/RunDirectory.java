@@ -211,7 +211,8 @@ public final class RunDirectory {
         return dir.resolve(name);
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    /** Deletes a file, or a directory with everything in it, without following links (also for RunCheckpoint). */
+    static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -234,10 +235,5 @@ public final class RunDirectory {
             return f.getReason() + (f.getFile() != null ? " at " + f.getFile() : "");
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    /** Deletes a file or a whole directory named in a manifest; package-private for {@link RunCheckpoint}. */
-    static void delete(Path p) throws IOException {
-        deleteTree(p);
     }
 }

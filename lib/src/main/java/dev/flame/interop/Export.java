@@ -35,8 +35,7 @@ import java.util.Map;
  *
  * <p><b>PEFT</b> ({@link #peft}): {@code adapter_config.json} and {@code adapter_model.safetensors} for PEFT's
  * {@code target_parameters} on transformers 5's fused experts ({@code mlp.experts.gate_up_proj} [E, 2I, d] and
- * {@code mlp.experts.down_proj} [E, d, I]). One LoRA of rank R on a fused [E, out, in] parameter stores A as
- * [R·E, in] (expert e's rows e·R .. e·R + R - 1) and B as [out, R·E] (B_e[o, q] at column q·E + e); gate and up, two
+ * {@code mlp.experts.down_proj} [E, d, I]), in PEFT's {@link FusedLayout}; gate and up, two
  * rank-r LoRAs with their own A, become one rank-2r LoRA on gate_up (A = [A_gate; A_up], B block-diagonal), down is
  * zero-padded to 2r, and lora_alpha is doubled so that alpha / r stays the same. PEFT has no rescaler: the adapter is
  * the LoRA alone (exact for a tier with s = 1, e.g. k = K); the tier's k and rescaler are written beside it in
@@ -165,9 +164,9 @@ public final class Export {
         int ao = j * lora.aSize(t);
         int bo = j * lora.bSize(t);
         for (int q = 0; q < r; q++) {
-            System.arraycopy(a, ao + q * din, fusedA, (j * big + rowOff + q) * din, din);
+            System.arraycopy(a, ao + q * din, fusedA, FusedLayout.aRow(j, rowOff + q, big, din), din);
             for (int o = 0; o < dout; o++) {
-                fusedB[(outOff + o) * big * e + (rowOff + q) * e + j] = b[bo + o * r + q];
+                fusedB[FusedLayout.b(outOff + o, rowOff + q, j, big, e)] = b[bo + o * r + q];
             }
         }
     }

@@ -80,9 +80,9 @@ public final class PeftImport {
         int ao = j * s.aSize(t);
         int bo = j * s.bSize(t);
         for (int q = 0; q < r; q++) {
-            System.arraycopy(fusedA, (j * r + q) * din, a, ao + q * din, din);
+            System.arraycopy(fusedA, FusedLayout.aRow(j, q, r, din), a, ao + q * din, din);
             for (int o = 0; o < dout; o++) {
-                b[bo + o * r + q] = fusedB[(outOff + o) * r * e + q * e + j];
+                b[bo + o * r + q] = fusedB[FusedLayout.b(outOff + o, q, j, r, e)];
             }
         }
     }
