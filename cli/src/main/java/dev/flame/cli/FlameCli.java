@@ -79,6 +79,9 @@ public final class FlameCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int status = commandLine().execute(args);
+        // a Spark context left running would be torn down by Spark's shutdown hooks, racing its own workers
+        dev.flame.spark.SparkContexts.stop();
+        System.exit(status);
     }
 }

@@ -46,7 +46,8 @@ public final class ConfigSchema {
                 Map.entry("task_suite", TaskSuite.SUITES),
                 Map.entry("dataset_format", ExperimentConfig.DATASET_FORMATS),
                 Map.entry("lora_targets", lower(LoraTarget.values())),
-                Map.entry("evaluation", ExperimentConfig.EVALUATIONS));
+                Map.entry("evaluation", ExperimentConfig.EVALUATIONS),
+                Map.entry("executor", ExperimentConfig.EXECUTORS));
     }
 
     /** The schema. */
@@ -80,6 +81,9 @@ public final class ConfigSchema {
                 String elem = c.getGenericType().getTypeName();
                 ObjectNode items = p.putObject("items");
                 items.put("type", elem.contains("Integer") ? "integer" : elem.contains("Double") ? "number" : "string");
+            } else if (Map.class.isAssignableFrom(t)) {
+                p.put("type", "object");
+                p.putObject("additionalProperties").put("type", "string");
             }
             List<String> allowed = names.get(key);
             if (allowed != null) {

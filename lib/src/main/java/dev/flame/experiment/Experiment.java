@@ -67,6 +67,8 @@ public final class Experiment implements AutoCloseable {
     private final LoraConfig lora;
     private final Method method;
     private final BudgetMap budgets;
+    private final LocalTrainer.Options training;
+    private final dev.flame.fed.ClientExecutor executor;
 
     private Experiment(ExperimentConfig config, Strategy strategy, Path modelOverride) throws IOException {
         this.config = config.validate();
@@ -142,7 +144,21 @@ public final class Experiment implements AutoCloseable {
         LocalTrainer.Options opts = new LocalTrainer.Options(config.localEpochs(), steps, config.batchSize(),
                 config.learningRate(), config.weightDecay())
                 .withRescaler(config.rescalerLearningRate(), config.rescalerParamValue());
+        this.training = opts;
         Strategy s = strategy != null ? strategy : method.strategy(config);
+        if (!config.executor().equals("local") && !s.trainsAnywhere()) {
+            close();
+            throw new IllegalArgumentException("executor = " + config.executor() + " cannot run method = "
+                    + config.method() + ": " + s.describe() + " changes the base model every round and draws every "
+                    + "client's LoRA from the server's random source; run it with executor = local");
+        }
+        try {
+            this.executor = config.executor().equals("local") ? null
+                    : executor(config.executor(), portable(config, dir));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         double participation = method == Method.CENTRALISED ? 1.0 : config.participation();
         this.runner = RoundRunner.builder(model, clients, initial, s)
                 .setBudgets(budgets)
@@ -155,7 +171,40 @@ public final class Experiment implements AutoCloseable {
                 .setSeed(runSeed)
                 .setFaultInjection(config.faultFraction())
                 .setParallelism(config.parallelism(Runtime.getRuntime().availableProcessors()))
+                .setExecutor(executor)
                 .build();
+    }
+
+    /** The executor named by {@code config.executor()}, from the {@link ExecutorProvider} that serves that name. */
+    private static dev.flame.fed.ClientExecutor executor(String name, ExperimentConfig portable) {
+        List<String> found = new ArrayList<>();
+        for (ExecutorProvider p : java.util.ServiceLoader.load(ExecutorProvider.class)) {
+            if (p.name().equals(name)) {
+                return p.create(portable);
+            }
+            found.add(p.name());
+        }
+        throw new IllegalArgumentException("executor = " + name + " needs its module on the classpath"
+                + " (flame-spark: spark/target/flame-spark.jar and spark/target/deps, which ./flame loads); found "
+                + (found.isEmpty() ? "none" : found) + " besides local");
+    }
+
+    /**
+     * {@code config} as another machine must read it: model, dataset, tokenizer and init_adapter as absolute paths
+     * ({@code modelDir} is the model directory this process resolved), and {@code executor: local}.
+     */
+    static ExperimentConfig portable(ExperimentConfig config, Path modelDir) {
+        ExperimentConfig out = config.with("model", modelDir.toAbsolutePath().toString()).with("executor", "local");
+        if (!config.synthetic()) {
+            out = out.with("dataset", underHome(config.dataset(), Files::isRegularFile).toAbsolutePath().toString());
+        }
+        if (!config.tokenizer().isEmpty()) {
+            out = out.with("tokenizer", underHome(config.tokenizer(), Files::isRegularFile).toAbsolutePath().toString());
+        }
+        if (!config.initAdapter().isEmpty()) {
+            out = out.with("init_adapter", Path.of(config.initAdapter()).toAbsolutePath().toString());
+        }
+        return out;
     }
 
     /** The global LoRA read from {@code init_adapter}; it must have the run's rank, alpha and targets. */
@@ -383,6 +432,11 @@ public final class Experiment implements AutoCloseable {
         return flops;
     }
 
+    /** Local training of every client: steps or epochs, batch, learning rates. */
+    public LocalTrainer.Options trainingOptions() {
+        return training;
+    }
+
     public LoraConfig loraConfig() {
         return lora;
     }
@@ -443,9 +497,10 @@ public final class Experiment implements AutoCloseable {
                 .append(config.localSteps() > 0 ? config.localSteps() + " local steps" : config.localEpochs()
                         + " local epochs").append(" of batch ").append(config.batchSize()).append(", lr ")
                 .append(config.learningRate()).append(", seed ").append(config.seed());
-        int at = runner.parallelism().workers();
-        sb.append(at == 1 ? ", one client at a time" : ", " + at + " clients at a time (client_threads = "
-                + config.clientThreads() + ")");
+        sb.append("; clients train ").append(runner.describeExecutor());
+        if (executor == null) {
+            sb.append(" (client_threads = ").append(config.clientThreads()).append(")");
+        }
         return sb.toString();
     }
 
@@ -456,6 +511,9 @@ public final class Experiment implements AutoCloseable {
 
     @Override
     public void close() {
+        if (executor != null) {
+            executor.close();
+        }
         data.close();
         model.close();
         manager.close();

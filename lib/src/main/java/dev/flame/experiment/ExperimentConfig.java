@@ -77,7 +77,10 @@ public record ExperimentConfig(
         int maxRecords,
         int clientThreads,
         List<String> evaluation,
-        String initAdapter) {
+        String initAdapter,
+        String executor,
+        String sparkMaster,
+        java.util.Map<String, String> sparkConf) {
 
     /**
      * Partitioners known by name; {@code category} is {@code task} under the name instruction data uses (one category
@@ -104,6 +107,24 @@ public record ExperimentConfig(
      */
     public static final List<String> EVALUATIONS = List.of("tiers", "global", "personal");
 
+    /**
+     * Where clients train ({@code executor}): {@code local}, in this process (threads, see {@code client_threads}), or
+     * {@code spark}, one Apache Spark task per sampled client on {@code spark_master} (the {@code flame-spark} module).
+     */
+    public static final List<String> EXECUTORS = List.of("local", "spark");
+
+    /**
+     * The forms of {@code spark_master}: Spark's local modes, its in-process test cluster, a standalone master (or
+     * several, comma-separated), YARN, Kubernetes, or "" for the master {@code spark-submit} gives.
+     */
+    public static final String SPARK_MASTER_FORMS = "local, local[N], local[*], local[N,F] (F attempts per task), "
+            + "local-cluster[W,C,M] (W executor JVMs of C cores and M MB), spark://host:port[,host:port...], yarn, "
+            + "k8s://https://host:port, or \"\" for the master spark-submit sets";
+
+    private static final java.util.regex.Pattern SPARK_MASTER = java.util.regex.Pattern.compile(
+            "|local|local\\[(\\*|[1-9]\\d*)(,[1-9]\\d*)?]|local-cluster\\[[1-9]\\d*, *[1-9]\\d*, *[1-9]\\d*]"
+                    + "|spark://[^\\s:/,]+:\\d{1,5}(,[^\\s:/,]+:\\d{1,5})*|yarn|k8s://\\S+");
+
     /** The embedded task suite by default ({@code task_suite}). */
     public static final String DEFAULT_TASK_SUITE = "v2";
 
@@ -129,6 +150,7 @@ public record ExperimentConfig(
         d.put("dataset_format", "auto").put("tokenizer", "").put("test_fraction", 0.1).put("max_length", 256)
                 .put("max_records", 0);
         d.put("client_threads", 0).putPOJO("evaluation", EVALUATIONS).put("init_adapter", "");
+        d.put("executor", "local").put("spark_master", "").putObject("spark_conf");
         try {
             return MAPPER.convertValue(d, ExperimentConfig.class).validate();
         } catch (IllegalArgumentException e) {
@@ -226,6 +248,11 @@ public record ExperimentConfig(
 
         public Builder setDevice(String device) {
             return set("device", device);
+        }
+
+        /** Clients on Apache Spark at {@code master} (e.g. {@code "local[2]"}): executor spark, spark_master. */
+        public Builder setSpark(String master) {
+            return set("executor", "spark").set("spark_master", master);
         }
 
         /** The config, validated. */
@@ -417,6 +444,16 @@ public record ExperimentConfig(
         require(maxLength >= 2, "max_length", maxLength, "an integer >= 2 (tokens of prompt plus answer)");
         require(maxRecords >= 0, "max_records", maxRecords, "an integer >= 0 (0 = every usable record)");
         require(initAdapter != null, "init_adapter", initAdapter, "a PEFT adapter directory, or \"\" for none");
+        require(executor != null && EXECUTORS.contains(executor), "executor", executor, "one of " + EXECUTORS);
+        require(sparkMaster != null && SPARK_MASTER.matcher(sparkMaster.trim()).matches(), "spark_master",
+                sparkMaster, "one of " + SPARK_MASTER_FORMS);
+        require(sparkConf != null, "spark_conf", sparkConf, "an object of Spark settings, e.g. "
+                + "{\"spark.task.maxFailures\": \"4\"}");
+        for (java.util.Map.Entry<String, String> e : sparkConf.entrySet()) {
+            require(e.getKey().startsWith("spark.") && e.getValue() != null, "spark_conf", sparkConf,
+                    "an object whose keys are Spark settings (starting with \"spark.\") and whose values are "
+                            + "strings; " + e.getKey() + " = " + e.getValue() + " is not");
+        }
         require(clientThreads >= 0, "client_threads", clientThreads,
                 "an integer >= 0: clients trained at the same time (0 = one per CPU core on the CPU, 1 on a GPU)");
         return this;

@@ -150,7 +150,10 @@ public final class RunDirectory {
         }
         ExperimentConfig other;
         try {
-            other = ExperimentConfig.fromJson(saved, name).with("device", config.device());
+            // where it runs is not what it is: the device and the executor may differ between a run and its resume
+            other = ExperimentConfig.fromJson(saved, name).with("device", config.device())
+                    .with("executor", config.executor()).with("spark_master", config.sparkMaster())
+                    .with("spark_conf", config.sparkConf());
         } catch (IllegalArgumentException e) {
             return "its config does not load: " + e.getMessage();
         }

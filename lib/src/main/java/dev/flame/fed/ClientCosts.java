@@ -3,7 +3,6 @@ package dev.flame.fed;
 import dev.flame.accounting.CommModel;
 import dev.flame.accounting.FlopsModel;
 import dev.flame.data.Example;
-import dev.flame.train.LocalTrainer;
 
 /**
  * What one client's round costs, for the reports: analytic training FLOPs at its k and rank, and bytes each way as the
@@ -30,13 +29,13 @@ final class ClientCosts {
         return sent == trained || comm == null ? planned.up() : strategy.clientBytes(comm, sent, roundRanks).up();
     }
 
-    /** Analytic training FLOPs of the client's local training, or NaN without a FLOPs model. */
-    double training(Client c, TierBudget b, LocalTrainer.Result result) {
+    /** Analytic training FLOPs of the client's local training on {@code tokens} tokens, or NaN without a FLOPs model. */
+    double training(Client c, TierBudget b, long tokens) {
         if (flops == null) {
             return Double.NaN;
         }
         double meanLen = c.data().stream().mapToInt(Example::length).average().orElse(1);
         FlopsModel f = b.rank() == flops.lora().rank() ? flops : flops.withLora(flops.lora().withRank(b.rank()));
-        return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, result.tokens()), (int) Math.round(meanLen));
+        return f.training(b.k(), (int) Math.min(Integer.MAX_VALUE, tokens), (int) Math.round(meanLen));
     }
 }

@@ -50,6 +50,7 @@ public final class RoundRunner {
     private Parallelism parallelism = Parallelism.SERIAL;
     private boolean evaluateGlobal;
     private boolean evaluatePersonal;
+    private final ClientExecutor executor;
 
     private RoundRunner(Builder b) {
         this.model = Objects.requireNonNull(b.model, "model");
@@ -68,6 +69,11 @@ public final class RoundRunner {
         setFaultInjection(b.faultFraction);
         setParallelism(b.parallelism);
         setEvaluations(b.evaluateGlobal, b.evaluatePersonal);
+        this.executor = b.executor;
+        if (executor != null && !strategy.trainsAnywhere()) {
+            throw new IllegalArgumentException(strategy.describe() + " cannot train its clients on " + executor.describe()
+                    + ": its clients need this process's base model or random source; use executor = local");
+        }
     }
 
     /**
@@ -99,6 +105,7 @@ public final class RoundRunner {
         private Parallelism parallelism = Parallelism.SERIAL;
         private boolean evaluateGlobal;
         private boolean evaluatePersonal;
+        private ClientExecutor executor;
 
         private Builder(SmoeModel model, List<Client> clients, GlobalState initial, Strategy strategy) {
             this.model = model;
@@ -168,6 +175,16 @@ public final class RoundRunner {
         /** Clients trained (and tiers evaluated) at the same time. */
         public Builder setParallelism(Parallelism parallelism) {
             this.parallelism = parallelism;
+            return this;
+        }
+
+        /**
+         * Where clients train: null (the default) trains them in this process with {@link #setParallelism}'s
+         * threads; another {@link ClientExecutor} runs every sampled client's local training as a task of its own.
+         * The runner does not close it.
+         */
+        public Builder setExecutor(ClientExecutor executor) {
+            this.executor = executor;
             return this;
         }
 
@@ -328,20 +345,20 @@ public final class RoundRunner {
         final int id;
         final Client client;
         final TierBudget budget;
+        final long seed;
         final SplittableRandom rng;
         final CommModel.Bytes bytes;
         final FaultInjection.Fault fault;
         LoraState sent;
-        Client.Local local;
+        ClientExecutor.ClientOutcome outcome;
         RuntimeException error;
-        double seconds;
 
-        Job(int id, Client client, TierBudget budget, SplittableRandom rng, CommModel.Bytes bytes,
-            FaultInjection.Fault fault) {
+        Job(int id, Client client, TierBudget budget, long seed, CommModel.Bytes bytes, FaultInjection.Fault fault) {
             this.id = id;
             this.client = client;
             this.budget = budget;
-            this.rng = rng;
+            this.seed = seed;
+            this.rng = new SplittableRandom(seed);
             this.bytes = bytes;
             this.fault = fault;
         }
@@ -361,14 +378,13 @@ public final class RoundRunner {
         for (int id : sampled) {
             Client c = clients.get(id);
             TierBudget b = strategy.budgetOf(id, budgets.of(c.tier()));
-            SplittableRandom rng = new SplittableRandom(mix(seed, r, id));
             CommModel.Bytes bytes = costs.planned(b.rank(), roundRanks);
-            Job job = new Job(id, c, b, rng, bytes, faults.of(r, id));
+            Job job = new Job(id, c, b, mix(seed, r, id), bytes, faults.of(r, id));
             try {
                 if (job.fault == FaultInjection.Fault.THROW) {
                     throw faults.thrown();
                 }
-                job.sent = strategy.send(state, b.rank(), rng);
+                job.sent = strategy.send(state, b.rank(), job.rng);
             } catch (RuntimeException e) {
                 job.error = e;
             }
@@ -386,8 +402,11 @@ public final class RoundRunner {
                 if (job.error != null) {
                     throw job.error;
                 }
-                Client.Local local = job.local;
-                ClientUpdate u = local.update();
+                ClientExecutor.ClientOutcome out = job.outcome;
+                if (out.error() != null) {
+                    throw out.error();
+                }
+                ClientUpdate u = out.update();
                 LoraState sent = strategy.afterLocalTraining(u.lora());
                 if (sent != u.lora()) {
                     u = new ClientUpdate(u.clientId(), u.k(), sent, u.rescaler(), u.activationCounts(),
@@ -396,11 +415,11 @@ public final class RoundRunner {
                 if (job.fault == FaultInjection.Fault.NAN_UPDATE) {
                     FaultInjection.corrupt(u);
                 }
-                double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
-                double f = costs.training(c, b, local.result());
+                double secs = out.seconds() + (System.nanoTime() - t0) / 1e9;
+                double f = costs.training(c, b, out.tokens());
                 String error = finite(u) ? null : "update contains NaN or Inf";
-                report = new ClientReport(id, c.tier(), u.lora().rank(), c.size(), local.result().meanLoss(),
-                        local.result().lossCurve(), u.activationCounts(), f, bytes.down(),
+                report = new ClientReport(id, c.tier(), u.lora().rank(), c.size(), mean(out.lossCurve()),
+                        out.lossCurve(), u.activationCounts(), f, bytes.down(),
                         error == null ? costs.up(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
                         u.rescaler().clone());
                 if (error == null) {
@@ -408,7 +427,7 @@ public final class RoundRunner {
                     strategy.accepted(id, u.lora().rank(), b);
                 }
             } catch (RuntimeException e) {
-                double secs = job.seconds + (System.nanoTime() - t0) / 1e9;
+                double secs = (job.outcome == null ? 0 : job.outcome.seconds()) + (System.nanoTime() - t0) / 1e9;
                 report = new ClientReport(id, c.tier(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
                         bytes.down(), 0, secs, "local training failed: " + e);
             }
@@ -438,30 +457,73 @@ public final class RoundRunner {
         return report;
     }
 
-    /** Local training of every job that has no error yet: on this thread, or on the worker threads. */
+    /**
+     * Local training of every job that has no error yet: by the executor, or in this process on this thread or the
+     * worker threads.
+     */
     private void trainAll(int r, List<Job> jobs) {
+        List<Job> todo = jobs.stream().filter(j -> j.error == null).toList();
+        if (executor != null) {
+            List<ClientExecutor.ClientTask> tasks = new ArrayList<>();
+            for (Job job : todo) {
+                tasks.add(new ClientExecutor.ClientTask(r, job.id, job.budget.k(), job.budget.rank(), job.sent,
+                        Client.rescalerOf(state, job.budget.k()), job.seed));
+            }
+            Object listenerLock = new Object();
+            List<ClientExecutor.ClientOutcome> outcomes = executor.train(state, tasks, (id, step, total, loss) -> {
+                synchronized (listenerLock) {
+                    listeners.forEach(l -> l.onClientStep(r, id, step, total, loss));
+                }
+            });
+            if (outcomes.size() != todo.size()) {
+                throw new IllegalStateException(executor.describe() + " returned " + outcomes.size()
+                        + " outcomes for " + todo.size() + " clients");
+            }
+            for (int i = 0; i < todo.size(); i++) {
+                todo.get(i).outcome = outcomes.get(i);
+            }
+            return;
+        }
         Object listenerLock = new Object();
         List<Runnable> tasks = new ArrayList<>();
-        for (Job job : jobs) {
-            if (job.error != null) {
-                continue;
-            }
+        for (Job job : todo) {
             tasks.add(() -> {
                 long t0 = System.nanoTime();
                 try {
-                    job.local = job.client.train(model, job.sent, Client.rescalerOf(state, job.budget.k()),
+                    Client.Local local = job.client.train(model, job.sent, Client.rescalerOf(state, job.budget.k()),
                             job.budget.k(), mode, options, job.rng, (step, total, loss) -> {
                                 synchronized (listenerLock) {
                                     listeners.forEach(l -> l.onClientStep(r, job.id, step, total, loss));
                                 }
                             });
+                    job.outcome = new ClientExecutor.ClientOutcome(local.update(), local.result().lossCurve(),
+                            local.result().tokens(), (System.nanoTime() - t0) / 1e9, IN_PROCESS, null);
                 } catch (RuntimeException e) {
-                    job.error = e;
+                    job.outcome = ClientExecutor.ClientOutcome.failed(e, (System.nanoTime() - t0) / 1e9, IN_PROCESS);
                 }
-                job.seconds = (System.nanoTime() - t0) / 1e9;
             });
         }
         ClientThreads.run(tasks, parallelism);
+    }
+
+    /** {@link ClientExecutor.ClientOutcome#worker()} of a client trained by the runner itself. */
+    public static final String IN_PROCESS = "in process";
+
+    /** Where clients train, in words. */
+    public String describeExecutor() {
+        if (executor != null) {
+            return executor.describe();
+        }
+        int at = parallelism.workers();
+        return "in process, " + (at == 1 ? "one client at a time" : at + " clients at a time");
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return v.length == 0 ? Double.NaN : s / v.length;
     }
 
     /** Runs n more rounds. */

@@ -19,6 +19,15 @@ public interface Strategy {
     String name();
 
     /**
+     * Whether a client's local training can run in another process ({@link ClientExecutor}): the clients train on the
+     * unchanged base model, and {@link #send} does not draw from the client's random source. Default true; FLoRA,
+     * which merges every round into the base and sends every client a fresh random LoRA, says false.
+     */
+    default boolean trainsAnywhere() {
+        return true;
+    }
+
+    /**
      * The next global state. Must not modify {@code current} or the updates.
      *
      * @param updates the updates that took part (at least one)

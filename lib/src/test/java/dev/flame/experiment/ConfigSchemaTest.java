@@ -46,6 +46,7 @@ class ConfigSchemaTest {
                         case "number" -> v.isNumber();
                         case "boolean" -> v.isBoolean();
                         case "string" -> v.isTextual();
+                        case "object" -> v.isObject() && v.properties().stream().allMatch(x -> x.getValue().isTextual());
                         default -> v.isArray();
                     };
                     assertTrue(ok, f + ": " + e.getKey() + " = " + v + " is not of type " + type);

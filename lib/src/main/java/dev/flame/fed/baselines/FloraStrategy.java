@@ -36,6 +36,12 @@ public final class FloraStrategy implements Strategy {
         return "flora";
     }
 
+    /** The base changes every round and every client draws a fresh LoRA: clients train in the server's process. */
+    @Override
+    public boolean trainsAnywhere() {
+        return false;
+    }
+
     @Override
     public GlobalState aggregate(GlobalState current, List<ClientUpdate> updates) {
         ExpertUpdates.checkCompatible(current.lora(), updates);
