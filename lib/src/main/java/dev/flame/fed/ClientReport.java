@@ -16,10 +16,19 @@ package dev.flame.fed;
  * @param seconds          wall time of its local training
  * @param error            why the client's update was left out, or null
  * @param rescaler         the tier's rescaler as the client trained it (one scale per MoE layer), or null
+ * @param worker           where it trained ({@code "in process"}, a Spark executor's id and host), or null if unknown
  */
 public record ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
                            long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
-                           String error, float[] rescaler) {
+                           String error, float[] rescaler, String worker) {
+    /** A report that does not say where the client trained. */
+    public ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
+                        long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
+                        String error, float[] rescaler) {
+        this(clientId, k, rank, numExamples, loss, lossCurve, activationCounts, flops, bytesDown, bytesUp, seconds,
+                error, rescaler, null);
+    }
+
     /** A report without the trained rescaler. */
     public ClientReport(int clientId, int k, int rank, int numExamples, double loss, double[] lossCurve,
                         long[][] activationCounts, double flops, long bytesDown, long bytesUp, double seconds,
@@ -40,6 +49,6 @@ public record ClientReport(int clientId, int k, int rank, int numExamples, doubl
         return "ClientReport[client=" + clientId + ", k=" + k + ", rank=" + rank + ", examples=" + numExamples
                 + ", loss=" + loss + ", steps=" + (lossCurve == null ? 0 : lossCurve.length) + ", counts="
                 + dev.flame.fed.ClientUpdate.describe(activationCounts) + ", rescaler=" + java.util.Arrays.toString(rescaler)
-                + (error == null ? "" : ", error=" + error) + "]";
+                + (worker == null ? "" : ", worker=" + worker) + (error == null ? "" : ", error=" + error) + "]";
     }
 }

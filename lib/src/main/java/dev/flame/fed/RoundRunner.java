@@ -421,7 +421,7 @@ public final class RoundRunner {
                 report = new ClientReport(id, c.tier(), u.lora().rank(), c.size(), mean(out.lossCurve()),
                         out.lossCurve(), u.activationCounts(), f, bytes.down(),
                         error == null ? costs.up(bytes, u.lora().rank(), b.rank(), roundRanks) : 0, secs, error,
-                        u.rescaler().clone());
+                        u.rescaler().clone(), out.worker());
                 if (error == null) {
                     updates.add(u);
                     strategy.accepted(id, u.lora().rank(), b);
@@ -429,7 +429,8 @@ public final class RoundRunner {
             } catch (RuntimeException e) {
                 double secs = (job.outcome == null ? 0 : job.outcome.seconds()) + (System.nanoTime() - t0) / 1e9;
                 report = new ClientReport(id, c.tier(), b.rank(), c.size(), Double.NaN, new double[0], null, Double.NaN,
-                        bytes.down(), 0, secs, "local training failed: " + e);
+                        bytes.down(), 0, secs, "local training failed: " + e, null,
+                        job.outcome == null ? null : job.outcome.worker());
             }
             ClientReport done = report;
             reports.add(done);

@@ -171,6 +171,7 @@ public final class ExperimentResults {
      * @param error            why its update was left out, or null
      * @param activationCounts a_i^{l,j} [layer][expert], or null
      * @param rescaler         the tier's rescaler as the client trained it, or null (left out)
+     * @param worker           where it trained ("in process", a Spark executor), or null (left out)
      */
     public record Client(@JsonProperty("client") int client,
                          @JsonProperty("k") int k,
@@ -183,7 +184,8 @@ public final class ExperimentResults {
                          @JsonProperty("seconds") Double seconds,
                          @JsonProperty("error") String error,
                          @JsonProperty("activation_counts") long[][] activationCounts,
-                         @JsonProperty("rescaler") @JsonInclude(JsonInclude.Include.NON_NULL) float[] rescaler) {
+                         @JsonProperty("rescaler") @JsonInclude(JsonInclude.Include.NON_NULL) float[] rescaler,
+                         @JsonProperty("worker") @JsonInclude(JsonInclude.Include.NON_NULL) String worker) {
     }
 
     private ExperimentResults(Object config, Accuracy baseAccuracy, List<Round> rounds, Double finalMeanAccuracy) {
@@ -213,7 +215,7 @@ public final class ExperimentResults {
             for (ClientReport c : r.clients()) {
                 clients.add(new Client(c.clientId(), c.k(), c.numExamples(), finite(c.loss()), curve(c.lossCurve()),
                         finite(c.flops()), c.bytesDown(), c.bytesUp(), finite(c.seconds()), c.error(),
-                        copy(c.activationCounts()), c.rescaler() == null ? null : c.rescaler().clone()));
+                        copy(c.activationCounts()), c.rescaler() == null ? null : c.rescaler().clone(), c.worker()));
             }
             Map<String, Map<String, Double>> taskAcc = null;
             if (e != null && e.tierTaskAccuracy() != null) {

@@ -93,6 +93,8 @@ class ClientExecutorTest {
                     assertArrayEquals(a.lossCurve(), b.lossCurve());
                     assertArrayEquals(a.rescaler(), b.rescaler());
                     assertEquals(a.flops(), b.flops());
+                    assertEquals(RoundRunner.IN_PROCESS, a.worker(), "where the runner trained it itself");
+                    assertEquals("test", b.worker(), "where the executor says it trained");
                 }
             }
             assertTrue(remote.describeExecutor().contains("the test executor"));
@@ -108,6 +110,7 @@ class ClientExecutorTest {
             ClientReport failed = one.clients().get(1);
             assertNotNull(failed.error());
             assertTrue(failed.error().contains("worker lost"), failed.error());
+            assertEquals("test", failed.worker(), "a failed client still says where it was tried");
             assertNull(one.clients().get(0).error());
             assertEquals(3, one.clients().stream().filter(ClientReport::ok).count());
         }

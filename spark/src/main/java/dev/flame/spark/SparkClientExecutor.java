@@ -61,7 +61,7 @@ public final class SparkClientExecutor implements ClientExecutor {
             throw new UncheckedIOException("model = " + portable.model() + ": " + e.getMessage(), e);
         }
         this.master = master(portable.sparkMaster());
-        Map<String, String> conf = settings(portable, master);
+        Map<String, String> conf = settings(portable, master, submitted());
         this.threadsPerTask = Integer.parseInt(conf.getOrDefault("spark.task.cpus", "1"));
         long t0 = System.nanoTime();
         this.spark = SparkContexts.get(conf);
@@ -81,15 +81,18 @@ public final class SparkClientExecutor implements ClientExecutor {
 
     /**
      * The context's settings: this project's defaults for executors (Java 17 flags, offline DJL with one engine
-     * thread per task core, the driver's classpath when executors run on this machine), then {@code spark_conf}.
+     * thread per task core, the driver's classpath when executors run on this machine and no application jar is
+     * given), overridden by what spark-submit set (the {@code spark.*} system properties), then by the master and
+     * {@code spark_conf}.
      */
-    static Map<String, String> settings(ExperimentConfig c, String master) {
+    static Map<String, String> settings(ExperimentConfig c, String master, Map<String, String> submitted) {
+        Map<String, String> given = new LinkedHashMap<>(submitted);
+        given.putAll(c.sparkConf());
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("spark.master", master);
         s.put("spark.app.name", "flame " + c.method() + " seed " + c.seed());
         s.put("spark.ui.enabled", "false");
         s.put("spark.driver.maxResultSize", "4g");
-        int cpus = Integer.parseInt(c.sparkConf().getOrDefault("spark.task.cpus", "1"));
+        int cpus = Integer.parseInt(given.getOrDefault("spark.task.cpus", "1"));
         s.put("spark.executor.extraJavaOptions", jvmOptions() + " -Dai.djl.offline=true -Djava.awt.headless=true"
                 + " -Dai.djl.pytorch.num_threads=" + cpus + " -Dai.djl.pytorch.num_interop_threads=1");
         s.put("spark.executorEnv.SPARK_SCALA_VERSION", "2.13");
@@ -100,14 +103,24 @@ public final class SparkClientExecutor implements ClientExecutor {
         }
         boolean onThisMachine = master.startsWith("local-cluster") || master.startsWith("spark://127.0.0.1")
                 || master.startsWith("spark://localhost");
-        if (onThisMachine && !c.sparkConf().containsKey("spark.jars")) {
+        if (onThisMachine && !given.containsKey("spark.jars")) {
             s.put("spark.executor.extraClassPath", System.getProperty("java.class.path"));
         }
         if (master.startsWith("local-cluster")) {
             requireSparkHome(master);
         }
+        s.putAll(submitted);
+        s.put("spark.master", master);
         s.putAll(c.sparkConf());
         return s;
+    }
+
+    /** The {@code spark.*} system properties: what spark-submit passes to the driver. */
+    static Map<String, String> submitted() {
+        Map<String, String> out = new TreeMap<>();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("spark."))
+                .forEach(k -> out.put(k, System.getProperty(k)));
+        return out;
     }
 
     /**
