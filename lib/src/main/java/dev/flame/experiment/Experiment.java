@@ -304,7 +304,7 @@ public final class Experiment implements AutoCloseable {
 
     /**
      * Resolves a checkpoint directory: as given if it exists, else relative to the project home
-     * ({@code -Dflame.home}, set by the {@code ./flame} launcher).
+     * ({@link ProjectHome}: {@code -Dflame.home}, or the checkout the working directory is in).
      */
     public static Path resolveModel(String model) {
         return requireDir(underHome(model, Files::isDirectory), model);
@@ -312,16 +312,16 @@ public final class Experiment implements AutoCloseable {
 
     /**
      * {@code value} as a path: as given when {@code exists} holds for it or it is absolute, else relative to the
-     * project home ({@code -Dflame.home}) when {@code exists} holds there, else as given.
+     * project home ({@link ProjectHome}) when {@code exists} holds there, else as given.
      */
     static Path underHome(String value, java.util.function.Predicate<Path> exists) {
         Path p = Paths.get(value);
         if (exists.test(p) || p.isAbsolute()) {
             return p;
         }
-        String home = System.getProperty("flame.home");
-        if (home != null && exists.test(Paths.get(home).resolve(value))) {
-            return Paths.get(home).resolve(value);
+        Path home = ProjectHome.find().orElse(null);
+        if (home != null && exists.test(home.resolve(value))) {
+            return home.resolve(value);
         }
         return p;
     }
