@@ -356,6 +356,33 @@ public final class RoundTables {
     }
 
     /**
+     * A table of text cells, for anything a notebook computes itself and wants shown through the one renderer
+     * ({@link #html(Table)}, {@link #console(Table)}).
+     *
+     * @param name   the caption, or "" for none
+     * @param header the column names
+     * @param rows   the rows, each as long as {@code header}
+     * @return the table
+     */
+    public static Table of(String name, List<String> header, List<List<String>> rows) {
+        List<StringColumn> cols = new ArrayList<>();
+        for (String h : header) {
+            cols.add(StringColumn.create(h));
+        }
+        for (int r = 0; r < rows.size(); r++) {
+            List<String> row = rows.get(r);
+            if (row.size() != header.size()) {
+                throw new IllegalArgumentException("row " + r + " has " + row.size() + " cells, the header "
+                        + header.size());
+            }
+            for (int c = 0; c < row.size(); c++) {
+                cols.get(c).append(row.get(c));
+            }
+        }
+        return Table.create(name, cols.toArray(new StringColumn[0]));
+    }
+
+    /**
      * A minimal HTML rendering for notebooks: a {@code <table>} with the table's name as caption, a header row and one row
      * per table row, cells formatted as in {@link #console} and HTML-escaped.
      *

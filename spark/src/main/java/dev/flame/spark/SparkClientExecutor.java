@@ -104,7 +104,7 @@ public final class SparkClientExecutor implements ClientExecutor {
         boolean onThisMachine = master.startsWith("local-cluster") || master.startsWith("spark://127.0.0.1")
                 || master.startsWith("spark://localhost");
         if (onThisMachine && !given.containsKey("spark.jars")) {
-            s.put("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+            s.put("spark.executor.extraClassPath", driverClasspath());
         }
         if (master.startsWith("local-cluster")) {
             requireSparkHome(master);
@@ -113,6 +113,26 @@ public final class SparkClientExecutor implements ClientExecutor {
         s.put("spark.master", master);
         s.putAll(c.sparkConf());
         return s;
+    }
+
+    /**
+     * The driver's classpath for executors on this machine: the JVM's class path, and the jar or directory this class
+     * came from when that is not on it (a notebook kernel adds the project's jar with {@code %jars} at run time).
+     */
+    static String driverClasspath() {
+        String cp = System.getProperty("java.class.path", "");
+        try {
+            java.security.CodeSource src = SparkClientExecutor.class.getProtectionDomain().getCodeSource();
+            if (src != null && src.getLocation() != null) {
+                String own = Path.of(src.getLocation().toURI()).toString();
+                if (!List.of(cp.split(java.io.File.pathSeparator)).contains(own)) {
+                    cp = cp.isEmpty() ? own : own + java.io.File.pathSeparator + cp;
+                }
+            }
+        } catch (java.net.URISyntaxException | IllegalArgumentException | SecurityException e) {
+            // no location to add: the JVM's class path is all there is
+        }
+        return cp;
     }
 
     /** The {@code spark.*} system properties: what spark-submit passes to the driver. */

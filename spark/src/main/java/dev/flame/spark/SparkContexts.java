@@ -26,11 +26,18 @@ public final class SparkContexts {
         stop();
         SparkConf conf = new SparkConf(false);
         wanted.forEach(conf::set);
+        // Spark's in-driver executors (local[N]) load task classes through the context class loader of the thread that
+        // starts the context; in a notebook kernel this project's classes live in the kernel's own loader, not there.
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        self.setContextClassLoader(SparkContexts.class.getClassLoader());
         try {
             context = new JavaSparkContext(conf);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("could not start Spark at spark_master = " + wanted.get("spark.master")
                     + ": " + e.getMessage(), e);
+        } finally {
+            self.setContextClassLoader(before);
         }
         context.setLogLevel("WARN");
         settings = new TreeMap<>(wanted);

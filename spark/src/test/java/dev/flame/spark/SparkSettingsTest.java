@@ -4,6 +4,8 @@ import dev.flame.experiment.ExperimentConfig;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,10 +33,14 @@ class SparkSettingsTest {
     }
 
     @Test
-    void executorsOnThisMachineGetTheDriversClasspathUnlessAnApplicationJarIsGiven() throws IOException {
+    void executorsOnThisMachineGetTheDriversClasspathUnlessAnApplicationJarIsGiven() throws Exception {
         ExperimentConfig c = SparkFederationTest.small("spark", "spark://127.0.0.1:7077");
         Map<String, String> plain = SparkClientExecutor.settings(c, "spark://127.0.0.1:7077", Map.of());
-        assertEquals(System.getProperty("java.class.path"), plain.get("spark.executor.extraClassPath"));
+        String cp = plain.get("spark.executor.extraClassPath");
+        assertTrue(cp.endsWith(System.getProperty("java.class.path")), cp);
+        String own = Path.of(SparkClientExecutor.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .toString();
+        assertTrue(List.of(cp.split(java.io.File.pathSeparator)).contains(own), "the project's classes: " + own);
         Map<String, String> submitted = SparkClientExecutor.settings(c, "spark://127.0.0.1:7077",
                 Map.of("spark.jars", "/opt/flame-cluster.jar"));
         assertFalse(submitted.containsKey("spark.executor.extraClassPath"), "spark-submit's jar is the classpath");
