@@ -13,6 +13,7 @@ import dev.flame.model.SmoeModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
@@ -32,8 +33,12 @@ final class ExecutorSide {
     private ExecutorSide() {
     }
 
-    /** The experiment of {@code configJson}, built on first use; a new config replaces (and closes) the old one. */
-    static synchronized Experiment experiment(String configJson) {
+    /**
+     * The experiment of {@code configJson}, built on first use; a new config replaces (and closes) the old one. With
+     * {@code model} (a broadcast checkpoint) the model is loaded from its copy on this machine instead of the config's
+     * path.
+     */
+    static synchronized Experiment experiment(String configJson, ModelFiles model) {
         if (!configJson.equals(builtFrom)) {
             if (experiment != null) {
                 experiment.close();
@@ -41,7 +46,12 @@ final class ExecutorSide {
                 builtFrom = null;
             }
             try {
-                experiment = Experiment.create(ExperimentConfig.fromJson(JSON.readTree(configJson), "spark task"));
+                ExperimentConfig c = ExperimentConfig.fromJson(JSON.readTree(configJson), "spark task");
+                if (model != null) {
+                    Path local = model.materialize(Path.of(System.getProperty("java.io.tmpdir")));
+                    c = c.with("model", local.toString());
+                }
+                experiment = Experiment.create(c);
             } catch (IOException e) {
                 throw new UncheckedIOException("the executor could not build the experiment: " + e.getMessage(), e);
             }
@@ -61,11 +71,11 @@ final class ExecutorSide {
     }
 
     /** Trains one client; a training error becomes a failed outcome (Spark does not retry what would fail again). */
-    static ClientOutcome train(String configJson, long stateId, byte[] stateBytes, TaskSpec task, int threads,
-                               String worker) {
+    static ClientOutcome train(String configJson, ModelFiles modelFiles, long stateId, byte[] stateBytes,
+                               TaskSpec task, int threads, String worker) {
         long t0 = System.nanoTime();
         try {
-            Experiment e = experiment(configJson);
+            Experiment e = experiment(configJson, modelFiles);
             SmoeModel model = e.model();
             ExpertShape shape = model.config().expertShape();
             GlobalState global = state(stateId, stateBytes, shape);

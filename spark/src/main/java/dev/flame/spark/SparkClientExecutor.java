@@ -43,6 +43,7 @@ public final class SparkClientExecutor implements ClientExecutor {
     private final ExpertShape shape;
     private final String master;
     private final JavaSparkContext spark;
+    private final Broadcast<ModelFiles> model;
     private final int threadsPerTask;
     private final Consumer<String> log;
     private final List<Map<Integer, String>> placements = Collections.synchronizedList(new ArrayList<>());
@@ -65,8 +66,17 @@ public final class SparkClientExecutor implements ClientExecutor {
         this.threadsPerTask = Integer.parseInt(conf.getOrDefault("spark.task.cpus", "1"));
         long t0 = System.nanoTime();
         this.spark = SparkContexts.get(conf);
-        log.accept(String.format(Locale.ROOT, "spark: master %s (Spark %s, application %s), ready in %.1f s", master,
-                spark.version(), spark.sc().applicationId(), (System.nanoTime() - t0) / 1e9));
+        ModelFiles files;
+        try {
+            files = ModelFiles.read(Path.of(portable.model()), ModelFiles.BROADCAST_LIMIT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("model = " + portable.model() + ": " + e.getMessage(), e);
+        }
+        this.model = files == null ? null : spark.broadcast(files);
+        log.accept(String.format(Locale.ROOT, "spark: master %s (Spark %s, application %s), ready in %.1f s; the model %s",
+                master, spark.version(), spark.sc().applicationId(), (System.nanoTime() - t0) / 1e9,
+                files == null ? "goes by path (" + portable.model() + " must exist on every executor)"
+                        : String.format(Locale.ROOT, "is broadcast (%.1f MB)", files.size() / 1e6)));
     }
 
     /** {@code spark_master}, or for "" the master spark-submit set, else every local core with 4 attempts per task. */
@@ -177,7 +187,7 @@ public final class SparkClientExecutor implements ClientExecutor {
         long t0 = System.nanoTime();
         int round = tasks.get(0).round();
         Broadcast<byte[]> state = spark.broadcast(Payloads.state(global));
-        TrainClient fn = new TrainClient(configJson, state, threadsPerTask);
+        TrainClient fn = new TrainClient(configJson, state, model, threadsPerTask);
         List<JavaFutureAction<List<byte[]>>> jobs = new ArrayList<>();
         for (ClientTask t : tasks) {
             byte[] start = t.start() == global.lora() ? null : Payloads.lora(t.start());
@@ -248,8 +258,14 @@ public final class SparkClientExecutor implements ClientExecutor {
         return "on Spark at " + master + ", one task per client";
     }
 
-    /** Leaves the context running for the next experiment with the same settings ({@link SparkContexts#stop}). */
+    /**
+     * Frees the broadcast model; leaves the context running for the next experiment with the same settings
+     * ({@link SparkContexts#stop}).
+     */
     @Override
     public void close() {
+        if (model != null && !spark.sc().isStopped()) {
+            model.destroy();
+        }
     }
 }

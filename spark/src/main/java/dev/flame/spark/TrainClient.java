@@ -10,17 +10,21 @@ import java.net.InetAddress;
 final class TrainClient implements Function<TaskSpec, byte[]> {
     private final String configJson;
     private final Broadcast<byte[]> state;
+    private final Broadcast<ModelFiles> model;
     private final int threads;
 
-    TrainClient(String configJson, Broadcast<byte[]> state, int threads) {
+    /** {@code model}: the checkpoint's files when they are broadcast, or null when the executor reads the config's path. */
+    TrainClient(String configJson, Broadcast<byte[]> state, Broadcast<ModelFiles> model, int threads) {
         this.configJson = configJson;
         this.state = state;
+        this.model = model;
         this.threads = threads;
     }
 
     @Override
     public byte[] call(TaskSpec task) throws Exception {
-        return Payloads.outcome(ExecutorSide.train(configJson, state.id(), state.value(), task, threads, worker()));
+        return Payloads.outcome(ExecutorSide.train(configJson, model == null ? null : model.value(), state.id(),
+                state.value(), task, threads, worker()));
     }
 
     /** "executor 1 (pid 4242 on host)", or "driver (pid ... on host)" in Spark's local modes. */
