@@ -16,6 +16,14 @@ public interface RoundListener {
     default void onClientDone(int round, ClientReport report) {
     }
 
+    /**
+     * Before aggregation, with the usable updates of the round (in the order the server averages them) and the global
+     * state they were trained from. Neither may be modified; keep them to aggregate the same updates another way
+     * ({@link RoundRunner#aggregateWith}). Not called in a round with no usable update.
+     */
+    default void onUpdates(int round, GlobalState before, List<ClientUpdate> updates) {
+    }
+
     default void onAggregated(int round, GlobalState state) {
     }
 

@@ -269,12 +269,48 @@ public final class RoundRunner {
      * on by {@link #setEvaluations}.
      */
     public EvalReport evaluate() {
+        return evaluate(state);
+    }
+
+    /** Evaluates {@code s} as {@link #evaluate()} evaluates the current global state. */
+    public EvalReport evaluate(GlobalState s) {
         EvalReport tiersReport = evaluator.evaluate(model, tiers, tier -> {
             TierBudget b = budgets.of(tier);
-            return new Evaluator.Setting(strategy.evaluationLora(state, b.rank()), b.k(),
-                    state.tierRescalers().get(b.k()));
+            return new Evaluator.Setting(strategy.evaluationLora(s, b.rank()), b.k(),
+                    s.tierRescalers().get(b.k()));
         }, mode, test);
-        return extend(tiersReport, strategy.evaluationLora(state, state.lora().rank()), evaluator);
+        return extend(tiersReport, strategy.evaluationLora(s, s.lora().rank()), evaluator);
+    }
+
+    /**
+     * The same round's updates aggregated by another strategy: its next global state, its trace and that state's
+     * evaluation. The runner's own state does not change. For the classroom question "what would FedAvg have made of
+     * these updates?" (take {@code before} and {@code updates} from {@link RoundListener#onUpdates}).
+     *
+     * @param other   a strategy that does not fold its aggregate into the base model (not FLoRA)
+     * @param round   the round the updates come from (for the trace)
+     * @throws IllegalArgumentException for FLoRA, or no updates
+     */
+    public Alternative aggregateWith(Strategy other, int round, GlobalState before, List<ClientUpdate> updates) {
+        if (!other.trainsAnywhere()) {
+            throw new IllegalArgumentException("strategy " + other.name() + " changes the base model when it "
+                    + "aggregates, so its aggregate cannot be compared on the same base");
+        }
+        if (updates.isEmpty()) {
+            throw new IllegalArgumentException("no updates to aggregate");
+        }
+        GlobalState next = other.aggregate(before, updates);
+        return new Alternative(next, AggregationTraces.of(round, other, before, next, updates), evaluate(next));
+    }
+
+    /**
+     * What {@link #aggregateWith} gives.
+     *
+     * @param state the global state after aggregation
+     * @param trace how it aggregated (weights, per-expert update norms, rescalers)
+     * @param eval  the evaluation of {@code state}, as {@link #evaluate()} does it
+     */
+    public record Alternative(GlobalState state, AggregationTrace trace, EvalReport eval) {
     }
 
     /**
@@ -439,6 +475,8 @@ public final class RoundRunner {
         AggregationTrace trace = null;
         if (!updates.isEmpty()) {
             GlobalState previous = state;
+            List<ClientUpdate> usable = List.copyOf(updates);
+            listeners.forEach(l -> l.onUpdates(r, previous, usable));
             GlobalState aggregated = strategy.aggregate(previous, updates);
             trace = AggregationTraces.of(r, strategy, previous, aggregated, updates);
             state = strategy.settle(model, previous, aggregated);

@@ -354,14 +354,30 @@ public final class Charts {
     /** The colour scale runs from 0 to {@code scaleMax}, or to the largest frequency of {@code f} if that is NaN. */
     private static HeatMapChart heatmap(List<ClientReport> clients, double[][] f, String title, int height,
                                         double scaleMax, Map<Integer, String> notes) {
-        int n = clients.size();
-        int experts = f[0].length;
+        List<String> rows = new ArrayList<>();
+        for (ClientReport c : clients) {
+            String note = notes.get(c.clientId());
+            rows.add("client " + c.clientId() + " (k=" + c.k() + (c.ok() ? ")" : ", failed)")
+                    + (note == null ? "" : " " + note));
+        }
+        return matrixHeatmap(title, "expert", "client", rows, f, height, scaleMax, "activation frequency");
+    }
+
+    /**
+     * A heat map of {@code values} [row][column]: row i is drawn i-th from the top with label {@code rows.get(i)},
+     * columns are numbered from 0; the colour scale runs from 0 to {@code scaleMax} (the largest value, rounded up to
+     * two decimals, when NaN); values are printed in the cells up to {@value #MAX_EXPERTS_WITH_VALUES} columns.
+     */
+    static HeatMapChart matrixHeatmap(String title, String xTitle, String yTitle, List<String> rows, double[][] values,
+                                      int height, double scaleMax, String series) {
+        int n = rows.size();
+        int columns = values.length == 0 ? 0 : values[0].length;
         HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(height)
-                .title(title).xAxisTitle("expert").yAxisTitle("client")
+                .title(title).xAxisTitle(xTitle).yAxisTitle(yTitle)
                 .build();
         style(chart.getStyler());
         chart.getStyler().setRangeColors(HEAT_COLORS);
-        chart.getStyler().setShowValue(experts <= MAX_EXPERTS_WITH_VALUES);
+        chart.getStyler().setShowValue(columns <= MAX_EXPERTS_WITH_VALUES);
         chart.getStyler().setValueFontColor(Color.BLACK);
         chart.getStyler().setValueFont(chart.getStyler().getAxisTickLabelsFont().deriveFont(10f));
         chart.getStyler().setHeatMapValueDecimalPattern("0.00");
@@ -369,33 +385,50 @@ public final class Charts {
         chart.getStyler().setXAxisTickMarkSpacingHint(20);
         chart.getStyler().setPlotContentSize(1.0);
         List<Integer> xs = new ArrayList<>();
-        for (int j = 0; j < experts; j++) {
+        for (int j = 0; j < columns; j++) {
             xs.add(j);
         }
-        // XChart draws y index 0 at the bottom; index n-1-i puts client i in row i from the top
+        // XChart draws y index 0 at the bottom; index n-1-i puts row i i-th from the top
         List<String> ys = new ArrayList<>();
         for (int i = n - 1; i >= 0; i--) {
-            ClientReport c = clients.get(i);
-            String note = notes.get(c.clientId());
-            ys.add("client " + c.clientId() + " (k=" + c.k() + (c.ok() ? ")" : ", failed)")
-                    + (note == null ? "" : " " + note));
+            ys.add(rows.get(i));
         }
         double max = 0;
         List<Number[]> cells = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < experts; j++) {
-                cells.add(new Number[] {j, n - 1 - i, f[i][j]});
-                max = Math.max(max, f[i][j]);
+            for (int j = 0; j < columns; j++) {
+                cells.add(new Number[] {j, n - 1 - i, values[i][j]});
+                max = Math.max(max, values[i][j]);
             }
         }
         chart.getStyler().setMin(0.0);
         chart.getStyler().setMax(Double.isNaN(scaleMax) ? scaleMax(max) : scaleMax);
-        chart.addSeries("activation frequency", xs, ys, cells);
+        chart.addSeries(series, xs, ys, cells);
         return chart;
     }
 
+    /** Images stacked top to bottom on white, as wide as the widest. */
+    static BufferedImage stack(List<BufferedImage> panels) {
+        int width = panels.stream().mapToInt(BufferedImage::getWidth).max().orElse(WIDTH);
+        int height = panels.stream().mapToInt(BufferedImage::getHeight).sum();
+        BufferedImage out = new BufferedImage(width, Math.max(1, height), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, out.getWidth(), out.getHeight());
+            int y = 0;
+            for (BufferedImage p : panels) {
+                g.drawImage(p, 0, y, null);
+                y += p.getHeight();
+            }
+        } finally {
+            g.dispose();
+        }
+        return out;
+    }
+
     /** The colour bar prints its bounds unformatted: a bound of two decimals keeps the label short. */
-    private static double scaleMax(double max) {
+    static double scaleMax(double max) {
         return max > 0 ? Math.ceil(max * 100) / 100 : 1.0;
     }
 
@@ -418,11 +451,11 @@ public final class Charts {
         return counts[layer];
     }
 
-    private static int heatmapHeight(int clients, int least) {
+    static int heatmapHeight(int clients, int least) {
         return Math.max(least, HEATMAP_CHROME + HEATMAP_ROW * clients);
     }
 
-    private static void style(Styler styler) {
+    static void style(Styler styler) {
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setAntiAlias(true);
     }
