@@ -210,6 +210,32 @@ public final class RoundCharts {
         return Charts.stack(panels);
     }
 
+    /**
+     * Each tier's share of one layer's aggregation weight against the temperature t, with the weak tiers together in
+     * black ({@link dev.flame.flame.TierShares}).
+     *
+     * @param byTemperature t -> the shares at t, in increasing t
+     */
+    public static BufferedImage tierSharesByTemperature(Map<Double, dev.flame.flame.TierShares> byTemperature,
+                                                        java.util.function.IntPredicate weak, String title) {
+        XYChart chart = new XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
+                .xAxisTitle("temperature t").yAxisTitle("mean share over experts (%)").build();
+        Charts.style(chart.getStyler());
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        double[] ts = byTemperature.keySet().stream().mapToDouble(Double::doubleValue).toArray();
+        for (int k : byTemperature.values().iterator().next().share().keySet()) {
+            double[] y = byTemperature.values().stream().mapToDouble(s -> 100 * s.share().getOrDefault(k, 0.0))
+                    .toArray();
+            chart.addSeries("k=" + k, ts, y).setMarker(SeriesMarkers.CIRCLE);
+        }
+        double[] weakY = byTemperature.values().stream().mapToDouble(s -> 100 * s.weakShare(weak)).toArray();
+        XYSeries w = chart.addSeries("weak tiers", ts, weakY);
+        w.setMarker(SeriesMarkers.DIAMOND);
+        w.setLineColor(java.awt.Color.BLACK);
+        w.setMarkerColor(java.awt.Color.BLACK);
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
     private static BufferedImage bars(String title, String x, String y, Map<String, double[]> series) {
         CategoryChart chart = new CategoryChartBuilder().width(Charts.WIDTH).height(Charts.PANEL_HEIGHT)
                 .title(title).xAxisTitle(x).yAxisTitle(y).build();
