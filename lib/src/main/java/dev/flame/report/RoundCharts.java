@@ -148,7 +148,7 @@ public final class RoundCharts {
         Charts.style(chart.getStyler());
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         List<Integer> ids = new ArrayList<>(new TreeMap<>(eval.personalAccuracy()).keySet());
-        List<String> labels = ids.stream().map(id -> "client " + id).toList();
+        List<String> labels = ids.stream().map(String::valueOf).toList();
         Map<Integer, List<Double>> byTier = new TreeMap<>(java.util.Comparator.reverseOrder());
         for (int i = 0; i < ids.size(); i++) {
             Double acc = eval.personalAccuracy().get(ids.get(i));
