@@ -1,6 +1,8 @@
 package dev.flame.report;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -61,6 +63,45 @@ public final class ComparisonCharts {
         }
         if (!any) {
             placeholder(chart);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /**
+     * Final accuracy per tier as grouped bars, one bar per group: the mean over the group's seeds, with its 95% Student
+     * t interval as an error bar when there are several seeds ({@link Intervals#mean95}).
+     *
+     * @param groups group name -> its cells, one per seed, in the legend's order ({@link SweepTables#groups})
+     */
+    public static BufferedImage tierBars(Map<String, List<CellResult>> groups, String title) {
+        CategoryChart chart = new CategoryChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT)
+                .title(title + (groups.values().stream().anyMatch(g -> g.size() > 1) ? " (95% CI over seeds)" : ""))
+                .xAxisTitle("tier (experts per token)").yAxisTitle("final exact-match accuracy (%)").build();
+        Charts.style(chart.getStyler());
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setYAxisDecimalPattern("0.#");
+        List<Integer> tiers = Tiers.ordered(groups.values().stream().flatMap(List::stream)
+                .flatMap(c -> c.tiers().stream()).map(CellResult.Tier::tier).distinct().toList());
+        List<String> categories = tiers.stream().map(Tiers::label).toList();
+        for (Map.Entry<String, List<CellResult>> g : groups.entrySet()) {
+            List<Double> ys = new ArrayList<>();
+            List<Double> err = new ArrayList<>();
+            for (int k : tiers) {
+                double[] v = g.getValue().stream().mapToDouble(c -> c.finalAccuracy(k)).toArray();
+                double m = SweepTables.mean(v);
+                double half = Intervals.mean95(v).half();
+                ys.add(Double.isFinite(m) ? 100 * m : 0.0);
+                err.add(Double.isFinite(half) ? 100 * half : 0.0);
+            }
+            if (g.getValue().size() > 1) {
+                chart.addSeries(g.getKey(), categories, ys, err);
+            } else {
+                chart.addSeries(g.getKey(), categories, ys);
+            }
+        }
+        if (groups.isEmpty() || tiers.isEmpty()) {
+            chart.setTitle(title + " (no results)");
+            chart.addSeries(" ", List.of(" "), List.of(0.0)).setShowInLegend(false);
         }
         return BitmapEncoder.getBufferedImage(chart);
     }

@@ -50,5 +50,26 @@ class ComparisonChartsTest {
         assertTrue(colours(full) > colours(empty), "series add colours: " + colours(full) + " vs " + colours(empty));
         ComparisonCharts.accuracyPerRound(none);
         ComparisonCharts.bytesPerRound(none);
+        BufferedImage bars = ComparisonCharts.tierBars(groups, "Final accuracy");
+        assertEquals(Charts.HEIGHT, bars.getHeight());
+        assertTrue(colours(bars) > colours(ComparisonCharts.tierBars(none, "Final accuracy")));
+    }
+
+    @Test
+    void tierBarsDrawAnErrorBarOnlyWhereThereAreSeveralSeeds() {
+        Map<String, List<CellResult>> spread = new LinkedHashMap<>();
+        spread.put("flame", List.of(cell("flame", 1, 0.9, 0.1, 1000), cell("flame", 2, 0.5, 0.5, 1000)));
+        Map<String, List<CellResult>> same = new LinkedHashMap<>();
+        same.put("flame", List.of(cell("flame", 1, 0.7, 0.3, 1000), cell("flame", 2, 0.7, 0.3, 1000)));
+        // equal means (70% and 30%): only the spread of the first pair draws whiskers
+        BufferedImage a = ComparisonCharts.tierBars(spread, "t");
+        BufferedImage b = ComparisonCharts.tierBars(same, "t");
+        int differing = 0;
+        for (int y = 0; y < a.getHeight(); y++) {
+            for (int x = 0; x < a.getWidth(); x++) {
+                differing += a.getRGB(x, y) != b.getRGB(x, y) ? 1 : 0;
+            }
+        }
+        assertTrue(differing > 20, "error bars change the picture: " + differing + " pixels");
     }
 }
