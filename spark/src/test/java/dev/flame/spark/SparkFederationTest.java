@@ -8,6 +8,7 @@ import dev.flame.eval.EvalReport;
 import dev.flame.experiment.Experiment;
 import dev.flame.experiment.ExperimentConfig;
 import dev.flame.experiment.ExperimentOutputs;
+import dev.flame.experiment.RunCheckpoint;
 import dev.flame.fed.RoundListener;
 import dev.flame.fed.RoundReport;
 import org.apache.spark.TaskFailedReason;
@@ -152,6 +153,34 @@ class SparkFederationTest {
         assertNotEquals(-1, killed.get(), "no executor was killed");
         assertTrue(lost.get() >= 1, "no task failed when its executor was killed");
         assertEquals(expected, spark);
+    }
+
+    @Test
+    void aRunStoppedAfterRoundOneResumesOnSparkToTheInProcessRounds(@TempDir Path dir) throws Exception {
+        ExperimentConfig c = small("spark", CLUSTER);
+        List<RoundReport> straight;
+        try (Experiment e = Experiment.create(small("local", ""))) {
+            straight = e.runner().run(2);
+        }
+        try (Experiment e = Experiment.create(c)) {
+            EvalReport base = e.evaluateBase();
+            e.runner().nextRound();
+            RunCheckpoint.save(dir, e, base);
+        } // stopped after round 1
+        RunCheckpoint.Loaded loaded = RunCheckpoint.load(dir);
+        assertEquals("spark", loaded.config().executor(), "the saved config keeps the executor");
+        try (Experiment e = RunCheckpoint.resume(loaded)) {
+            e.runner().run(1);
+            List<RoundReport> resumed = e.runner().history();
+            assertEquals(2, resumed.size());
+            for (int r = 0; r < 2; r++) {
+                assertEquals(straight.get(r).eval().tierAccuracy(), resumed.get(r).eval().tierAccuracy());
+                assertEquals(straight.get(r).clients().stream().map(x -> x.loss()).toList(),
+                        resumed.get(r).clients().stream().map(x -> x.loss()).toList(), "round " + (r + 1));
+            }
+            assertTrue(resumed.get(1).clients().get(0).worker().startsWith("executor "),
+                    "round 2 trained on Spark: " + resumed.get(1).clients().get(0).worker());
+        }
     }
 
     @Test
