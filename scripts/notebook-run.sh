@@ -1,59 +1,79 @@
 #!/usr/bin/env bash
-# Executes notebooks headless with the project's Java kernel ("flame-java") and writes executed copies (.ipynb and .html).
-# The runner behind `./flame notebooks --execute` and scripts/notebook-soak.sh; run scripts/notebook-setup.sh first.
-#
-#   scripts/notebook-run.sh [--out DIR] NOTEBOOK.ipynb...
-#
-# Every notebook runs in a fresh kernel through `jupyter nbconvert --execute`; any cell error (a Java exception, a
-# compile error) or a kernel that dies while running fails it. The rapaio kernel 3.0.1 sometimes never answers the
-# start-up handshake ("Kernel didn't respond in N seconds": its shell channel never receives a message, although the
-# kernel is up, so waiting longer does not help); such a start-up failure -- and only that -- is retried, up to 5
-# times (6 attempts in all; one session saw 4 of 5 notebooks need a second attempt and one need a third), with a short
-# start-up timeout (a healthy start answers within a few seconds) so that a
-# stuck start costs little.
-#
-# Writes, per notebook NAME: DIR/NAME.ipynb (executed), DIR/NAME.html, DIR/NAME.log (Jupyter's and the kernel's output,
-# every attempt). Prints a line for each retry and the outcome. Exit status: 0 if every notebook ran without error,
-# 1 otherwise.
-#
-# Environment: NOTEBOOK_STARTUP_TIMEOUT (seconds, default 20), NOTEBOOK_CELL_TIMEOUT (seconds per cell, default 600),
-# NOTEBOOK_ATTEMPTS (kernel starts per notebook, default 4).
+# Executes notebooks headless in a Java kernel and writes executed copies (.ipynb and .html) and a log per notebook.
+# The runner behind `./flame notebooks --execute`, scripts/notebook-plain-check.sh and scripts/notebook-soak.sh; run
+# scripts/notebook-setup.sh first. `scripts/notebook-run.sh --help` shows the options and the retry policy (the number
+# of kernel starts is defined once, in DEFAULT_ATTEMPTS below).
 set -uo pipefail
+
+DEFAULT_ATTEMPTS=6            # kernel starts per notebook (NOTEBOOK_ATTEMPTS overrides)
+DEFAULT_STARTUP_TIMEOUT=20    # seconds for the kernel to answer its start-up handshake (NOTEBOOK_STARTUP_TIMEOUT)
+DEFAULT_CELL_TIMEOUT=600      # seconds per cell (NOTEBOOK_CELL_TIMEOUT)
+
+usage() {
+  cat <<USAGE
+Usage: scripts/notebook-run.sh [--out DIR] [--html-to DIR] [--kernel NAME] NOTEBOOK.ipynb...
+
+Runs every notebook in a fresh kernel (jupyter nbconvert --execute, nbclient) and writes, per notebook NAME,
+DIR/NAME.ipynb (executed), DIR/NAME.html (converted from it, no second run; cells tagged "remove-output" show no
+output there) and DIR/NAME.log (Jupyter's and the kernel's output, every attempt). DIR defaults to out/notebooks.
+  --out DIR       where the executed copies go
+  --html-to DIR   also copy each NAME.html into DIR (e.g. docs/notebooks: results readable without running anything)
+  --kernel NAME   the kernelspec to run them in (default: flame-java, "Java (FLAME)", from scripts/notebook-setup.sh)
+Any cell error (a Java exception, a compile error), a cell over NOTEBOOK_CELL_TIMEOUT s (default $DEFAULT_CELL_TIMEOUT) or a
+kernel that dies while running fails the notebook; the exit status is 1 if any notebook failed.
+The rapaio kernel 3.0.1 started directly (java -jar) sometimes never answers Jupyter's start-up handshake ("Kernel
+didn't respond in N seconds": a start-up race in the kernel leaves its shell channel without a reader, so waiting
+longer does not help; the project's kernelspec avoids it with scripts/kernel/RapaioKernelLauncher.java). Such a
+start-up failure, and only that (no cell was sent), is retried with a short start-up timeout (NOTEBOOK_STARTUP_TIMEOUT
+s, default $DEFAULT_STARTUP_TIMEOUT): up to NOTEBOOK_ATTEMPTS kernel starts per notebook (default $DEFAULT_ATTEMPTS).
+USAGE
+}
 
 say() { printf 'notebooks: %s\n' "$*" >&2; }
 
 src="${BASH_SOURCE[0]}"
 if resolved="$(readlink -f -- "$src" 2>/dev/null)" && [[ -n "$resolved" ]]; then src="$resolved"; fi
 ROOT="$(cd -- "$(dirname -- "$src")/.." && pwd -P)"
+# shellcheck source=jupyter-env.sh
+source "$ROOT/scripts/jupyter-env.sh"
 
-JUPYTER="/usr/bin/jupyter"
 KERNEL_NAME="flame-java"
-STARTUP_TIMEOUT="${NOTEBOOK_STARTUP_TIMEOUT:-20}"
-CELL_TIMEOUT="${NOTEBOOK_CELL_TIMEOUT:-600}"
-ATTEMPTS="${NOTEBOOK_ATTEMPTS:-6}"
+STARTUP_TIMEOUT="${NOTEBOOK_STARTUP_TIMEOUT:-$DEFAULT_STARTUP_TIMEOUT}"
+CELL_TIMEOUT="${NOTEBOOK_CELL_TIMEOUT:-$DEFAULT_CELL_TIMEOUT}"
+ATTEMPTS="${NOTEBOOK_ATTEMPTS:-$DEFAULT_ATTEMPTS}"
 
-out=""
+out="out/notebooks"
+html_to=""
 nbs=()
 while (($#)); do
   case "$1" in
     --out) [[ $# -ge 2 ]] || { say "--out needs a directory"; exit 2; }; out="$2"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
-    -h|--help) sed -n '2,19p' "$src" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) say "unknown option: $1"; exit 2 ;;
+    --html-to) [[ $# -ge 2 ]] || { say "--html-to needs a directory"; exit 2; }; html_to="$2"; shift 2 ;;
+    --html-to=*) html_to="${1#--html-to=}"; shift ;;
+    --kernel) [[ $# -ge 2 ]] || { say "--kernel needs a kernelspec name"; exit 2; }; KERNEL_NAME="$2"; shift 2 ;;
+    --kernel=*) KERNEL_NAME="${1#--kernel=}"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    -*) say "unknown option: $1"; usage >&2; exit 2 ;;
     *) nbs+=("$1"); shift ;;
   esac
 done
-[[ -n "$out" ]] || out="out/notebooks"
-((${#nbs[@]})) || { say "no notebooks given"; exit 2; }
-[[ -x "$JUPYTER" ]] || { say "$JUPYTER is missing: run scripts/notebook-setup.sh"; exit 1; }
+((${#nbs[@]})) || { say "no notebooks given"; usage >&2; exit 2; }
+for v in ATTEMPTS STARTUP_TIMEOUT CELL_TIMEOUT; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { say "NOTEBOOK_$v must be a positive integer, got '${!v}'"; exit 2; }
+done
+flame_jupyter_select || { say "no usable Jupyter (.venv-jupyter or Debian's): run scripts/notebook-setup.sh"; exit 1; }
+flame_jupyter_path
 mkdir -p -- "$out" || exit 1
 out="$(cd -- "$out" && pwd -P)"
+if [[ -n "$html_to" ]]; then
+  mkdir -p -- "$html_to" || exit 1
+  html_to="$(cd -- "$html_to" && pwd -P)"
+fi
 
-export JUPYTER_DATA_DIR="$ROOT/.jupyter/data"
-[[ -f "$JUPYTER_DATA_DIR/kernels/$KERNEL_NAME/kernel.json" ]] \
-  || { say "kernelspec $KERNEL_NAME is missing: run scripts/notebook-setup.sh"; exit 1; }
-# Silences debugpy's "frozen modules" warning that every Python start prints with Debian's ipykernel installed.
-export PYDEVD_DISABLE_FILE_VALIDATION=1
+specs="$("$JUPYTER_BIN/jupyter" kernelspec list 2>/dev/null || true)"
+grep -q "^ *$KERNEL_NAME " <<<"$specs" \
+  || { say "Jupyter has no kernelspec $KERNEL_NAME (JUPYTER_PATH=$JUPYTER_PATH): run scripts/notebook-setup.sh"; exit 1; }
 
 # True when the attempt's log shows the kernel never got going: the start-up handshake timed out or the kernel died
 # before answering it, and no cell was sent to it (the kernel logs every execute_request it handles).
@@ -64,7 +84,7 @@ startup_failure() {
 
 # Counts of the executed notebook's outputs: "N images, M errors".
 summarize() {
-  /usr/bin/python3 - "$1" <<'PY' 2>/dev/null || echo "outputs unreadable"
+  "$JUPYTER_PY" - "$1" <<'PY' 2>/dev/null || echo "outputs unreadable"
 import json, sys
 nb = json.load(open(sys.argv[1], encoding="utf-8"))
 outs = [o for c in nb.get("cells", []) for o in c.get("outputs", [])]
@@ -89,7 +109,7 @@ for nb in "${nbs[@]}"; do
     printf '===== attempt %d\n' "$attempt" >>"$log"
     from=$(($(stat -c %s -- "$log") + 1))
     start=$SECONDS
-    "$JUPYTER" nbconvert --to notebook --execute \
+    "$JUPYTER_BIN/jupyter" nbconvert --to notebook --execute \
       --ExecutePreprocessor.kernel_name="$KERNEL_NAME" \
       --ExecutePreprocessor.timeout="$CELL_TIMEOUT" \
       --ExecutePreprocessor.startup_timeout="$STARTUP_TIMEOUT" \
@@ -124,15 +144,19 @@ for nb in "${nbs[@]}"; do
     break
   done
   if [[ -z "$ok" ]]; then failed=$((failed + 1)); continue; fi
-  # The HTML copy is converted from the executed notebook (no second run).
-  if ! "$JUPYTER" nbconvert --to html --output-dir "$out" --output "$name" "$out/$name.ipynb" >>"$log" 2>&1; then
+  # The HTML copy is converted from the executed notebook (no second run); a cell tagged "remove-output" shows its code
+  # but not its output there (e.g. the %jars cell, whose output names this machine's paths).
+  if ! "$JUPYTER_BIN/jupyter" nbconvert --to html --TagRemovePreprocessor.remove_all_outputs_tags=remove-output \
+         --output-dir "$out" --output "$name" "$out/$name.ipynb" >>"$log" 2>&1; then
     say "$name: FAILED to convert to HTML; see $log"
     failed=$((failed + 1))
+  elif [[ -n "$html_to" ]]; then
+    cp -f -- "$out/$name.html" "$html_to/$name.html" || { say "$name: could not copy the HTML to $html_to"; failed=$((failed + 1)); }
   fi
 done
 
 if ((failed == 0)); then
-  say "all ${#nbs[@]} notebook(s) ran; executed copies in $out"
+  say "all ${#nbs[@]} notebook(s) ran in kernel $KERNEL_NAME; executed copies in $out${html_to:+, HTML also in $html_to}"
 else
   say "$failed of ${#nbs[@]} notebook(s) FAILED; outputs and logs in $out"
   failed=1

@@ -23,8 +23,7 @@ while (($#)); do
 done
 
 NB="$ROOT/notebooks/01-quickstart.ipynb"
-# The launcher builds the library if needed; the setup is idempotent.
-"$ROOT/flame" --version >/dev/null || exit 1
+# The setup is idempotent (it builds the notebook jar when stale).
 "$ROOT/scripts/notebook-setup.sh" || exit 1
 
 mkdir -p -- "$out" || exit 1
