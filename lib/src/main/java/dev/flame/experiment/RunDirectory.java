@@ -214,8 +214,11 @@ public final class RunDirectory {
         return dir.resolve(name);
     }
 
-    /** Deletes a file, or a directory with everything in it, without following links (also for RunCheckpoint). */
-    static void deleteTree(Path p) throws IOException {
+    /**
+     * Deletes a file, or a directory with everything in it, without following links (also for RunCheckpoint and the
+     * Spark module's model copies).
+     */
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

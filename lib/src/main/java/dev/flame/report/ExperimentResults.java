@@ -395,7 +395,7 @@ public final class ExperimentResults {
     }
 
     private static String pct(Double fraction) {
-        return fraction == null ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
+        return fraction == null ? "n/a" : Format.pct(fraction);
     }
 
     private static Double finite(Double v) {

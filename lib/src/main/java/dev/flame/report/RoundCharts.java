@@ -124,7 +124,7 @@ public final class RoundCharts {
     private static void add(Map<String, List<double[]>> lines, Map<Integer, float[]> rescalers, int round) {
         rescalers.forEach((k, v) -> {
             for (int l = 0; l < v.length; l++) {
-                lines.computeIfAbsent(String.format("k=%d, layer %d", k, l), x -> new ArrayList<>())
+                lines.computeIfAbsent(String.format(java.util.Locale.ROOT, "k=%d, layer %d", k, l), x -> new ArrayList<>())
                         .add(new double[] {round, v[l]});
             }
         });

@@ -1,5 +1,7 @@
 package dev.flame.spark;
 
+import dev.flame.experiment.RunDirectory;
+
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -79,12 +81,12 @@ record ModelFiles(Map<String, byte[]> files, String sha256) implements Serializa
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
                 // another task on this machine wrote it first (same content): keep theirs
-                deleteTree(tmp);
+                RunDirectory.deleteTree(tmp);
             } catch (IOException e) {
                 if (!Files.isDirectory(dir)) {
                     throw e;
                 }
-                deleteTree(tmp);
+                RunDirectory.deleteTree(tmp);
             }
             return dir;
         } catch (IOException e) {
@@ -93,14 +95,6 @@ record ModelFiles(Map<String, byte[]> files, String sha256) implements Serializa
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            for (Path p : s) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
-    }
 
     private static MessageDigest newDigest() {
         try {
