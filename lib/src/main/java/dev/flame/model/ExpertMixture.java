@@ -28,8 +28,14 @@ import java.util.List;
 final class ExpertMixture {
     private final SmoeConfig config;
 
+    private volatile LoraPath loraPath = LoraPath.AUTO;
+
     ExpertMixture(SmoeConfig config) {
         this.config = config;
+    }
+
+    void setLoraPath(LoraPath path) {
+        this.loraPath = java.util.Objects.requireNonNull(path, "path");
     }
 
     /**
@@ -59,11 +65,14 @@ final class ExpertMixture {
         NDArray padded = u.concat(step.zeros(new Shape(1, d)), 0); // row n is the zero row for padding
         LayerLora ll = LayerLora.of(step, lora, li);
         List<NDArray> outs = new ArrayList<>();
+        boolean training = JniUtils.isGradMode();
         for (RoutingPlan.Group group : plan.blocks(blockCostRows)) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            outs.add(experts(expertWeights(step, layer, ll, sel), xg).reshape(e * group.capacity(), d));
+            boolean beside = ll != null && loraPath.beside(group.capacity(), d, config.intermediateSize(),
+                    ll.rank(), training);
+            outs.add(experts(step, layer, ll, sel, beside, xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
         NDArray moe = y.mul(gates.reshape(n * k, 1)).reshape(n, k, d).sum(new int[] {1});
@@ -171,7 +180,7 @@ final class ExpertMixture {
      * (alpha/r) B^T [N, r, d_out] (null where the target has none). Made once per layer and pass, so that a block
      * only gathers its experts' rows.
      */
-    private record LayerLora(NDArray[] aT, NDArray[] bT) {
+    private record LayerLora(NDArray[] aT, NDArray[] bT, int rank) {
         static LayerLora of(NDManager step, ExpertLora lora, int li) {
             if (lora == null) {
                 return null;
@@ -179,6 +188,7 @@ final class ExpertMixture {
             LoraTarget[] targets = LoraTarget.values();
             NDArray[] aT = new NDArray[targets.length];
             NDArray[] bT = new NDArray[targets.length];
+            int rank = 0;
             // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
             // autograd keeps it for the backward pass (see EngineArrays.scalar)
             NDArray scaling = EngineArrays.scalar(step, lora.scaling());
@@ -186,9 +196,10 @@ final class ExpertMixture {
                 if (lora.has(t)) {
                     aT[t.ordinal()] = lora.a(li, t).transpose(0, 2, 1);
                     bT[t.ordinal()] = lora.b(li, t).mul(scaling).transpose(0, 2, 1);
+                    rank = (int) aT[t.ordinal()].getShape().get(2);
                 }
             }
-            return new LayerLora(aT, bT);
+            return new LayerLora(aT, bT, rank);
         }
     }
 
@@ -222,14 +233,34 @@ final class ExpertMixture {
     }
 
     /**
-     * A block of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), with the
-     * block's LoRA-merged weights.
+     * A block of experts on their padded tokens x [E, cap, d]: Expert_j(x) = down(SiLU(gate(x)) * up(x)), each
+     * projection with its LoRA merged into the weights or beside them (see {@link LoraPath}).
      */
-    private static NDArray experts(ExpertWeights w, NDArray x) {
-        NDArray g = bmm(x, w.gate());
-        NDArray up = bmm(x, w.up());
+    private static NDArray experts(NDManager step, SmoeModel.Layer layer, LayerLora lora, NDArray sel, boolean beside,
+                                   NDArray x) {
+        NDArray g = project(step, x, layer.gateT, lora, LoraTarget.GATE, sel, beside);
+        NDArray up = project(step, x, layer.upT, lora, LoraTarget.UP, sel, beside);
         NDArray h = Activation.sigmoid(g).mul(g).mul(up);
-        return bmm(h, w.down());
+        return project(step, h, layer.downT, lora, LoraTarget.DOWN, sel, beside);
+    }
+
+    /**
+     * One projection of a block, x [E, cap, d_in] -> [E, cap, d_out]:
+     * <pre>
+     *   merged:  x (W_j^T + A_j^T (alpha/r) B_j^T)            beside:  x W_j^T + ((x A_j^T) (alpha/r) B_j^T)
+     * </pre>
+     */
+    private static NDArray project(NDManager step, NDArray x, NDArray stackedT, LayerLora lora, LoraTarget t,
+                                   NDArray sel, boolean beside) {
+        if (lora == null || lora.aT()[t.ordinal()] == null) {
+            return bmm(x, pick(step, stackedT, sel));
+        }
+        if (!beside) {
+            return bmm(x, merged(step, stackedT, lora, t, sel));
+        }
+        NDArray a = pick(step, lora.aT()[t.ordinal()], sel);
+        NDArray b = pick(step, lora.bT()[t.ordinal()], sel);
+        return bmm(x, pick(step, stackedT, sel)).add(bmm(bmm(x, a), b));
     }
 
     /**

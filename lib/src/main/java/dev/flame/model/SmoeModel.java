@@ -186,6 +186,11 @@ public final class SmoeModel implements AutoCloseable {
         this.dispatch = java.util.Objects.requireNonNull(dispatch, "dispatch");
     }
 
+    /** Chooses how blocks of experts apply their LoRA (default {@link LoraPath#AUTO}); results are the same. */
+    public void setLoraPath(LoraPath path) {
+        mixture.setLoraPath(path);
+    }
+
     /**
      * Sets what the dispatch assumes one more block of experts costs, in seconds (its gathers, products and
      * element-wise operations with their backward; default 1 ms, from sweeps of training steps of the default model

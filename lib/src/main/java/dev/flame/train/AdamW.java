@@ -1,6 +1,8 @@
 package dev.flame.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -70,14 +72,17 @@ public final class AdamW {
                 NDArray g = own(s, p.getGradient());
                 JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m.get(i), (PtNDArray) v.get(i),
                         (float) lr, corrected, (float) weightDecay, 1f, -1f, (float) beta1, (float) beta2, epsT, true);
-                clear(g);
+                clear(p);
             }
         }
     }
 
-    /** Fills a gradient with zeros in place (multiplying by 0 would keep a NaN). */
-    private static void clear(NDArray g) {
-        g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+    /**
+     * Fills a parameter's gradient with zeros in place, one engine call ({@code JniUtils.zeroGrad}; multiplying by 0
+     * would keep a NaN).
+     */
+    private static void clear(NDArray p) {
+        JniUtils.zeroGrad((PtNDArray) p);
     }
 
     private static NDArray own(NDManager s, NDArray a) {
@@ -86,26 +91,28 @@ public final class AdamW {
     }
 
     /**
-     * Whether every accumulated gradient is finite: the sum of all gradients' absolute values is (a NaN or an infinity
-     * anywhere makes it non-finite), read back with one copy to the host.
+     * Whether every accumulated gradient is finite, read back with one copy to the host: the sum of every gradient's
+     * entries is finite unless one of them is a NaN or an infinity (an infinity plus anything finite stays infinite,
+     * and opposite infinities give NaN); only a sum of finite entries beyond the float range (about 3.4e38) is
+     * reported non-finite although no entry is, and such a step is not worth applying either.
      */
     public boolean gradientsFinite(NDManager parent) {
+        if (params.isEmpty()) {
+            return true;
+        }
         try (NDManager s = parent.newSubManager()) {
-            NDArray total = null;
+            NDList sums = new NDList(params.size());
             for (NDArray p : params) {
-                NDArray part = own(s, p.getGradient()).abs().sum();
-                total = total == null ? part : total.add(part);
+                sums.add(own(s, p.getGradient()).sum());
             }
-            return total == null || Float.isFinite(total.getFloat());
+            return Float.isFinite(NDArrays.stack(sums).sum().getFloat());
         }
     }
 
     /** Discards the accumulated gradients without updating (after a step that must not count). */
     public void zeroGradients(NDManager parent) {
-        try (NDManager s = parent.newSubManager()) {
-            for (NDArray p : params) {
-                clear(own(s, p.getGradient()));
-            }
+        for (NDArray p : params) {
+            clear(p);
         }
     }
 

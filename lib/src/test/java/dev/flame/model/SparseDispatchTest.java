@@ -18,9 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The sparse dispatch (experts run only on their tokens) equals a dense compute-everything-and-mask reference. */
 class SparseDispatchTest {
     @ParameterizedTest
-    @CsvSource({"4,NONE,1", "2,FIXED_K_OVER_KI,1", "1,MASS_RATIO,1", "1,LEARNED,1", "3,NONE,0", "1,NONE,0",
-            "4,LEARNED,0"})
-    void sparseEqualsDense(int k, RescalerMode mode, double blockSeconds) {
+    @CsvSource({"4,NONE,1,MERGED", "2,FIXED_K_OVER_KI,1,BESIDE", "1,MASS_RATIO,1,AUTO", "1,LEARNED,1,MERGED",
+            "3,NONE,0,BESIDE", "1,NONE,0,MERGED", "4,LEARNED,0,BESIDE", "4,LEARNED,0,AUTO"})
+    void sparseEqualsDense(int k, RescalerMode mode, double blockSeconds, LoraPath path) {
         SmoeConfig c = TinyModels.config();
         LoraState lora = TinyModels.randomLora(c, 3);
         TokenBatch tb = TinyModels.batch(c, 3, 7, 5);
@@ -29,6 +29,7 @@ class SparseDispatchTest {
              SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 11), root)) {
             model.setDispatch(SmoeModel.Dispatch.SPARSE);
             model.setDispatchCosts(blockSeconds, 3e10); // 0: one block per distinct token count; 1 s: one block
+            model.setLoraPath(path);
             ExpertLora l = ExpertLora.from(lora, root, false);
             NDArray scale = EngineArrays.of(root, new float[] {1.3f, 0.7f});
             Routing routing = new Routing(k, mode, scale);
@@ -54,13 +55,14 @@ class SparseDispatchTest {
     }
 
     /**
-     * The LoRA gradients of every layer agree too (they also flow through the gates of later layers). With block
-     * cost 0 the experts run in several blocks whose merged weights are gathered by index arrays, so this also checks
-     * the gradient of those gathers.
+     * The LoRA gradients of every layer agree too (they also flow through the gates of later layers), with the LoRA
+     * merged into the weights and beside them. With block cost 0 the experts run in several blocks whose weights and
+     * LoRA are gathered by index arrays, so this also checks the gradient of those gathers.
      */
     @ParameterizedTest
-    @CsvSource({"4,0", "4,1", "1,0", "2,0", "3,0.0001"})
-    void loraGradientsEqualDense(int k, double blockSeconds) {
+    @CsvSource({"4,0,MERGED", "4,1,MERGED", "1,0,MERGED", "2,0,MERGED", "3,0.0001,MERGED", "4,0,BESIDE",
+            "4,1,BESIDE", "1,0,BESIDE", "3,0.0001,BESIDE"})
+    void loraGradientsEqualDense(int k, double blockSeconds, LoraPath path) {
         SmoeConfig c = TinyModels.config();
         LoraState lora = TinyModels.randomLora(c, 5);
         TokenBatch tb = TinyModels.batch(c, 4, 7, 6);
@@ -69,6 +71,7 @@ class SparseDispatchTest {
              SmoeModel model = SmoeModel.fromTensors(c, RandomWeights.of(c, 12), root)) {
             model.setDispatch(SmoeModel.Dispatch.SPARSE);
             model.setDispatchCosts(blockSeconds, 3e10);
+            model.setLoraPath(path);
             float[][] sparse = loraGradients(model, root, lora, tb, positions, k);
             model.setDispatch(SmoeModel.Dispatch.DENSE);
             float[][] dense = loraGradients(model, root, lora, tb, positions, k);

@@ -76,4 +76,28 @@ class AdamWTest {
         }
         return f;
     }
+    /** The finiteness check sees a NaN or an infinity in any parameter's gradient; zeroing clears even a NaN. */
+    @Test
+    void gradientsFiniteSeesNanAndInfinityAndZeroingClearsThem() {
+        float[][] cases = {{1f, -2f, 3f}, {1f, Float.NaN, 3f}, {Float.POSITIVE_INFINITY, 0f, 1f},
+            {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f}};
+        boolean[] finite = {true, false, false, false};
+        for (int c = 0; c < cases.length; c++) {
+            try (NDManager m = Devices.newManager()) {
+                NDArray a = m.create(new float[] {0.5f, 0.5f});
+                NDArray b = m.create(new float[] {1f, 1f, 1f});
+                a.setRequiresGradient(true);
+                b.setRequiresGradient(true);
+                AdamW opt = new AdamW(List.of(a, b), 0.01, 0.0);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    // d/da = 1 each; d/db = the case's values
+                    gc.backward(a.sum().add(b.mul(m.create(cases[c])).sum()));
+                }
+                assertEquals(finite[c], opt.gradientsFinite(m), "case " + c);
+                opt.zeroGradients(m);
+                assertEquals(0f, b.getGradient().abs().sum().getFloat(), "case " + c + " zeroed");
+                assertEquals(true, opt.gradientsFinite(m));
+            }
+        }
+    }
 }
