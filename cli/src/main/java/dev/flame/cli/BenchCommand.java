@@ -100,6 +100,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-demo-round", description = "do not time a round of the default demo")
     boolean skipDemoRound;
 
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "cpu or gpu (the first CUDA device; needs the engine's CUDA natives, environment.md \"Using a "
+                    + "GPU\"); the bench waits for the device before reading each clock (default: ${DEFAULT-VALUE})")
+    String device;
+
     @Option(names = "--memory-rounds", defaultValue = "0",
             description = "instead of throughput: run this many short rounds (3 local steps) of the default "
                     + "federation and print the process's resident memory every 10 rounds")
@@ -107,6 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Devices.select(device);
         positive("--steps", steps);
         positive("--matmul-size", matmulSize);
         positive("--matmul-reps", matmulReps);
@@ -127,7 +133,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (modelDir != null) {
             return realSize();
         }
-        ExperimentConfig c = ExperimentConfig.defaults();
+        ExperimentConfig c = ExperimentConfig.defaults().with("device", device);
         int bs = batch != null ? batch : c.batchSize();
         try (Experiment exp = Experiment.create(c)) {
             SmoeModel model = exp.model();
@@ -182,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (!skipDemoRound) {
-            demoRound();
+            demoRound(device);
         }
         return 0;
     }
@@ -313,20 +319,25 @@ public final class BenchCommand implements Callable<Integer> {
         try (NDManager m = Devices.newManager()) {
             NDArray a = m.randomUniform(-1f, 1f, new Shape(n, n));
             NDArray b = m.randomUniform(-1f, 1f, new Shape(n, n));
+            NDArray c = a.matMul(b);
             for (int i = 0; i < warmup; i++) {
-                a.matMul(b).close();
+                c.close();
+                c = a.matMul(b);
             }
+            await(m, c);
             long start = System.nanoTime();
             for (int i = 0; i < reps; i++) {
-                a.matMul(b).close(); // the product belongs to a's manager: close it, or every rep would keep 4 MB
+                c.close(); // the product belongs to a's manager: close it, or every rep would keep 4 MB
+                c = a.matMul(b);
             }
+            await(m, c);
             return (System.nanoTime() - start) / 1e9 / reps;
         }
     }
 
     /** Wall time of round 1 of the default demo: a fresh federation from {@link ExperimentConfig#defaults()}. */
-    private static void demoRound() throws Exception {
-        ExperimentConfig d = ExperimentConfig.defaults();
+    private static void demoRound(String device) throws Exception {
+        ExperimentConfig d = ExperimentConfig.defaults().with("device", device);
         try (Experiment exp = Experiment.create(d)) {
             long[] marks = new long[2];
             exp.runner().addListener(new dev.flame.fed.RoundListener() {
@@ -422,6 +433,7 @@ public final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime(); // reset when the timed steps begin
             for (int s = 0; s < warmup + steps; s++) {
                 if (s == warmup) {
+                    await(session, params.get(0));
                     await(barrier);
                     start = System.nanoTime();
                 }
@@ -431,7 +443,21 @@ public final class BenchCommand implements Callable<Integer> {
                     opt.step(step);
                 }
             }
+            await(session, params.get(0));
             return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    /**
+     * Waits until the device has run everything queued so far, by reading a value that the last optimizer step (or
+     * product) wrote: a GPU runs operations asynchronously, so a clock read without this would miss queued work. On
+     * the CPU every operation has finished when it returns, and this costs one small sum.
+     */
+    private static void await(NDManager m, NDArray written) {
+        try (NDManager s = m.newSubManager()) {
+            NDArray v = written.sum();
+            v.attach(s);
+            v.getFloat();
         }
     }
 
