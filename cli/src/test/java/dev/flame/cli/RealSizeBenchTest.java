@@ -61,4 +61,17 @@ class RealSizeBenchTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("FLAME_JAVA_OPTS=-Xmx") && r.err().contains("B parameters"), r.err());
     }
+    /** --device takes cpu or gpu; another name, or gpu on the CPU-only engine here, is refused with what is allowed. */
+    @Test
+    void benchRefusesAnUnknownOrAbsentDevice() {
+        Run r = run("bench", "--device", "tpu", "--steps", "1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("device = tpu") && r.err().contains("[cpu, gpu]"), r.err());
+        if (ai.djl.engine.Engine.getInstance().getGpuCount() == 0) {
+            r = run("bench", "--device", "gpu", "--steps", "1");
+            assertEquals(2, r.code());
+            assertTrue(r.err().contains("sees no GPU"), r.err());
+        }
+        dev.flame.engine.Devices.select("cpu");
+    }
 }
