@@ -105,6 +105,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "GPU\"); the bench waits for the device before reading each clock (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--lora-path", defaultValue = "AUTO",
+            description = "how expert blocks apply their LoRA: MERGED into the weights, BESIDE the frozen product, or "
+                    + "AUTO, per block by counted work (default: ${DEFAULT-VALUE}; results are the same, docs/speed.md)")
+    dev.flame.model.LoraPath loraPath;
+
     @Option(names = "--memory-rounds", defaultValue = "0",
             description = "instead of throughput: run this many short rounds (3 local steps) of the default "
                     + "federation and print the process's resident memory every 10 rounds")
@@ -138,6 +143,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (Experiment exp = Experiment.create(c)) {
             SmoeModel model = exp.model();
             model.setDispatchCosts(blockCost, 3e10);
+            model.setLoraPath(loraPath);
             List<Example> data = exp.split().train();
             List<Example> examples = new ArrayList<>(data.subList(0, Math.min(bs, data.size())));
             PackedBatch pb = Batches.pack(examples, 0);
@@ -213,6 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (NDManager root = Devices.newManager();
              SmoeModel model = SmoeModel.fromTensors(mc, dev.flame.model.io.HfCheckpoint.read(modelDir, mc), root)) {
             model.setDispatchCosts(blockCost, 3e10);
+            model.setLoraPath(loraPath);
             System.out.printf("model: %s from %s (loaded in %.1f s)%n", model, modelDir, (System.nanoTime() - t0) / 1e9);
             System.out.printf("batch: %d random sequences of %d tokens (%d tokens), loss on every next token, LoRA r=8 "
                     + "on every expert's gate, up and down, learned rescaler, %d timed steps after %d warm-up steps%n",

@@ -32,15 +32,16 @@ public final class FlameCli implements Runnable {
      * </ul>
      */
     public static CommandLine commandLine() {
-        return new CommandLine(new FlameCli()).setExecutionExceptionHandler((e, cmd, parsed) -> {
-            PrintWriter err = cmd.getErr();
-            int code = report(e, err);
-            if (System.getenv("FLAME_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
-            err.flush();
-            return code;
-        });
+        return new CommandLine(new FlameCli()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    PrintWriter err = cmd.getErr();
+                    int code = report(e, err);
+                    if (System.getenv("FLAME_DEBUG") != null) {
+                        e.printStackTrace(err);
+                    }
+                    err.flush();
+                    return code;
+                });
     }
 
     /** Prints the one-line report of {@code e} and returns the exit status (see {@link #commandLine()}). */

@@ -41,7 +41,7 @@ class RealSizeBenchTest {
         Path dir = tmp.resolve("m");
         HfCheckpoint.write(dir, c, RandomWeights.of(c, 2), DType.BF16);
         Run r = run("bench", "--model", dir.toString(), "--batch", "2", "--seq-len", "8", "--steps", "1", "--warmup", "0",
-                "--matmul-size", "64", "--matmul-reps", "2", "--matmul-bursts", "1");
+                "--matmul-size", "64", "--matmul-reps", "2", "--matmul-bursts", "1", "--lora-path", "beside");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("2 random sequences of 8 tokens (16 tokens)"), r.out());
         for (int k : new int[] {8, 4, 2, 1}) {
@@ -61,6 +61,14 @@ class RealSizeBenchTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("FLAME_JAVA_OPTS=-Xmx") && r.err().contains("B parameters"), r.err());
     }
+    @Test
+    void benchRefusesAnUnknownLoraPath() {
+        Run r = run("bench", "--lora-path", "sideways", "--steps", "1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--lora-path") && r.err().contains("[MERGED, BESIDE, AUTO]")
+                && r.err().contains("sideways"), r.err());
+    }
+
     /** --device takes cpu or gpu; another name, or gpu on the CPU-only engine here, is refused with what is allowed. */
     @Test
     void benchRefusesAnUnknownOrAbsentDevice() {
