@@ -18,9 +18,10 @@ package dev.flame.model;
  * AUTO charges BESIDE's rank-r products {@value #RANK_R_SLOWDOWN} times their count, because such thin products run
  * at a fraction of the machine's matrix speed (profiled on the default model, one CPU thread: 18 to 42 GFLOP/s
  * against 80 to 90 for the expert products), plus a fixed cost for its extra engine operations. Measured on the
- * default model (d = 64, I = 128, r = 8, one thread, median of four runs): MERGED 25.1 against BESIDE 28.1 ms per
- * step at k = 8 (c about 250), 9.9 against 9.6 at k = 1; at OLMoE's width (d = 2048, I = 1024, r = 16, c about 64)
- * MERGED does about 1.8 times the frozen product's work on top of it, BESIDE about 0.07 times.
+ * default model (d = 64, I = 128, r = 8, one thread, benchmarks/StepTimes.java, three runs each): MERGED 23.4 to 24.7
+ * against BESIDE 25.8 to 26.4 ms per step at k = 8 (c about 250), 9.3 to 9.5 against 9.1 to 9.7 at k = 1; at OLMoE's
+ * width (d = 2048, I = 1024, r = 16, c about 64) MERGED does about 1.8 times the frozen product's work on top of it,
+ * BESIDE about 0.07 times, and AUTO (BESIDE there) took the training step from 5.8 to 3.8 s at k = 8.
  */
 public enum LoraPath {
     /** LoRA folded into the block's expert weights for the pass. */
