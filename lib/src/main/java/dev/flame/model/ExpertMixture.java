@@ -18,9 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The mixture-of-experts half of a layer: routing (softmax, top-k, the mass ratio), the experts with the LoRA merged in
- * per block, dispatched sparsely (each token to its k experts, in blocks planned by {@link RoutingPlan}) or densely (the
- * reference: every expert on every token, gated), and the rescaling of the output,
+ * The mixture-of-experts half of a layer: routing (softmax, top-k, the mass ratio), the experts with their LoRA merged
+ * into the weights or beside them per block ({@link LoraPath}), dispatched sparsely (each token to its k experts, in
+ * blocks planned by {@link RoutingPlan}) or densely (the reference: every expert on every token, gated), and the
+ * rescaling of the output,
  * <pre>
  *   MoE(u) = s · Σ_{j ∈ TopK_k(u)} g_j(u) · down_j(SiLU(gate_j(u)) ⊙ up_j(u))
  * </pre>
