@@ -45,8 +45,11 @@ final class Attention {
             // q and k side by side: one product, one RMSNorm over each half (weights [2, heads*hd]), one rotation;
             // the concatenated weights are made per pass, so that pretraining's gradients reach qT and kT
             int width = heads * hd;
-            NDArray qk = xn.matMul(qT.concat(kT, 1)).reshape((long) b * t, 2, width);
-            qk = rmsNorm(qk, NDArrays.stack(new NDList(qNorm, kNorm)), config.rmsNormEps());
+            // both made from the model's weights: owned by the step, or they would stay in the model's manager
+            NDArray qkT = SmoeModel.own(step, qT.concat(kT, 1));
+            NDArray qkNorm = SmoeModel.own(step, NDArrays.stack(new NDList(qNorm, kNorm)));
+            NDArray qk = xn.matMul(qkT).reshape((long) b * t, 2, width);
+            qk = rmsNorm(qk, qkNorm, config.rmsNormEps());
             NDArray both = applyRope(qk, b, t, 2 * heads, rope).reshape(b, t, 2, heads, hd)
                     .transpose(2, 0, 3, 1, 4); // [2, b, heads, t, hd]
             q = both.get(0);
@@ -144,9 +147,15 @@ final class Attention {
         });
     }
 
-    /** RMSNorm over the last axis: y = x / sqrt(mean(x^2) + eps) * w. */
+    /**
+     * RMSNorm over the last axis: y = x / sqrt(mean(x^2) + eps) * w, the mean taken as the product x^2 (1/d, ..., 1/d)^T
+     * (PyTorch's CPU mean over a last axis of 64 took 15 us forward and 25 us backward on [416, 64] in a profile; the
+     * product and its backward a few us each).
+     */
     static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        long d = x.getShape().get(x.getShape().dimension() - 1);
+        NDArray meanOver = x.getManager().full(new ai.djl.ndarray.types.Shape(d, 1), 1f / d);
+        NDArray rms = x.square().matMul(meanOver).add(eps).sqrt();
         return x.div(rms).mul(weight);
     }
 }
