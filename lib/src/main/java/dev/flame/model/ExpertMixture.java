@@ -67,12 +67,13 @@ final class ExpertMixture {
         LayerLora ll = LayerLora.of(step, lora, li);
         List<NDArray> outs = new ArrayList<>();
         boolean training = JniUtils.isGradMode();
+        int rank = ll == null ? 0 : ll.rank();
         for (RoutingPlan.Group group : plan.blocks(blockCostRows)) {
             int e = group.experts().length;
             NDArray xg = padded.get(EngineArrays.of(step, group.tokenRows())).reshape(e, group.capacity(), d);
             NDArray sel = isAllInOrder(group.experts()) ? null : EngineArrays.of(step, group.experts());
-            boolean beside = ll != null && loraPath.beside(group.capacity(), d, config.intermediateSize(),
-                    ll.rank(), training);
+            boolean beside = ll != null && loraPath.beside(group.capacity(), d, config.intermediateSize(), rank,
+                    training);
             outs.add(experts(step, layer, ll, sel, beside, xg).reshape(e * group.capacity(), d));
         }
         NDArray y = concat(outs).get(EngineArrays.of(step, plan.rowOfAssignment())); // [n*k, d] in (token, slot) order
@@ -181,7 +182,17 @@ final class ExpertMixture {
      * (alpha/r) B^T [N, r, d_out] (null where the target has none). Made once per layer and pass, so that a block
      * only gathers its experts' rows.
      */
-    private record LayerLora(NDArray[] aT, NDArray[] bT, int rank) {
+    private record LayerLora(NDArray[] aT, NDArray[] bT) {
+        /** The LoRA's rank r, from the first target that has one (A^T is [N, d_in, r]). */
+        int rank() {
+            for (NDArray a : aT) {
+                if (a != null) {
+                    return (int) a.getShape().get(2);
+                }
+            }
+            throw new IllegalStateException("a layer's LoRA without any target");
+        }
+
         static LayerLora of(NDManager step, ExpertLora lora, int li) {
             if (lora == null) {
                 return null;
@@ -189,7 +200,6 @@ final class ExpertMixture {
             LoraTarget[] targets = LoraTarget.values();
             NDArray[] aT = new NDArray[targets.length];
             NDArray[] bT = new NDArray[targets.length];
-            int rank = 0;
             // the scaling multiplies B [N, d_out, r], the smallest operand; it is an engine-owned tensor because
             // autograd keeps it for the backward pass (see EngineArrays.scalar)
             NDArray scaling = EngineArrays.scalar(step, lora.scaling());
@@ -197,10 +207,9 @@ final class ExpertMixture {
                 if (lora.has(t)) {
                     aT[t.ordinal()] = lora.a(li, t).transpose(0, 2, 1);
                     bT[t.ordinal()] = lora.b(li, t).mul(scaling).transpose(0, 2, 1);
-                    rank = (int) aT[t.ordinal()].getShape().get(2);
                 }
             }
-            return new LayerLora(aT, bT, rank);
+            return new LayerLora(aT, bT);
         }
     }
 

@@ -386,7 +386,7 @@ public final class SmoeModel implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        return Attention.rmsNorm(x, weight, config.rmsNormEps());
+        return attention.rmsNorm(x, weight);
     }
 
     private NDArray moe(NDManager step, int li, Layer layer, NDArray u, Routing routing, ExpertLora lora,
