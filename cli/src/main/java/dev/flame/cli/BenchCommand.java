@@ -272,22 +272,27 @@ public final class BenchCommand implements Callable<Integer> {
     private void table(SmoeModel model, FlopsModel flops, LoraState lora, TokenBatch tb, PackedBatch pb, int warm,
                        int timed, double ceiling) {
         Map<Integer, Double> seconds = new LinkedHashMap<>();
+        Map<Integer, Double> faults = new LinkedHashMap<>();
         for (int k : TIERS) {
-            seconds.put(k, time(model, lora, k, tb, pb, warm, timed));
+            Timed t = train(model, lora, k, tb, pb, warm, timed, null);
+            seconds.put(k, t.seconds() / timed);
+            faults.put(k, t.faults() < 0 ? Double.NaN : (double) t.faults() / timed);
         }
         System.out.println();
-        System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
-                "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio");
+        System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
+                "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio", "faults/step");
         double t8 = seconds.get(8);
         double f8 = flops.training(8, tb.realTokens(), pb.seqLen());
         for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
             int k = e.getKey();
             double f = flops.training(k, tb.realTokens(), pb.seqLen());
             double achieved = f / e.getValue();
-            System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f%n", k, 1000 * e.getValue(),
+            System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f %12.0f%n", k, 1000 * e.getValue(),
                     tb.realTokens() / e.getValue(), f / 1e9, achieved / 1e9, 100 * achieved / ceiling,
-                    e.getValue() / t8, f / f8);
+                    e.getValue() / t8, f / f8, faults.get(k));
         }
+        System.out.println("faults/step: the process's minor page faults per timed step (memory taken fresh from the "
+                + "kernel); thousands mean the warm-up was too short (--warmup)");
         double measured = seconds.get(1) / t8;
         double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
         System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%% "
@@ -399,12 +404,6 @@ public final class BenchCommand implements Callable<Integer> {
         throw new java.io.IOException("no " + key + " in /proc/self/status");
     }
 
-    /** Mean seconds of one training step at top-k, on the calling thread. */
-    private static double time(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
-                               int steps) {
-        return train(model, init, k, tb, pb, warmup, steps, null) / steps;
-    }
-
     /**
      * Seconds per step of the whole machine when {@code workers} clients train at the same time, each on its own
      * thread with {@code threads} PyTorch threads and its own LoRA and optimizer, as the federation trains them:
@@ -418,14 +417,18 @@ public final class BenchCommand implements Callable<Integer> {
         List<Runnable> tasks = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             int i = w;
-            tasks.add(() -> seconds[i] = train(model, init, k, tb, pb, warmup, steps, start));
+            tasks.add(() -> seconds[i] = train(model, init, k, tb, pb, warmup, steps, start).seconds());
         }
         ClientThreads.run(tasks, new Parallelism(workers, threads));
         return java.util.Arrays.stream(seconds).max().orElseThrow() / ((double) steps * workers);
     }
 
-    /** Seconds of {@code steps} timed training steps after {@code warmup} untimed ones (and the barrier, if any). */
-    private static double train(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
+    /** Seconds of the timed steps and the process's minor page faults during them (-1 where not known). */
+    record Timed(double seconds, long faults) {
+    }
+
+    /** {@code steps} timed training steps after {@code warmup} untimed ones (and the barrier, if any). */
+    private static Timed train(SmoeModel model, LoraState init, int k, TokenBatch tb, PackedBatch pb, int warmup,
                                 int steps, CyclicBarrier barrier) {
         try (NDManager session = Devices.newManager()) {
             ExpertLora lora = ExpertLora.from(init, session, true);
@@ -438,11 +441,13 @@ public final class BenchCommand implements Callable<Integer> {
             AdamW opt = new AdamW(params, 1e-3, 0);
             Routing routing = new Routing(k, RescalerMode.LEARNED, scale);
             long start = System.nanoTime(); // reset when the timed steps begin
+            long faults = minorFaults();
             for (int s = 0; s < warmup + steps; s++) {
                 if (s == warmup) {
                     await(session, params.get(0));
                     await(barrier);
                     start = System.nanoTime();
+                    faults = minorFaults();
                 }
                 try (NDManager step = session.newSubManager()) {
                     TrainingStep.backward(step, model, tb, pb.lossPositions(), pb.lossTargets(), () -> routing, lora,
@@ -451,7 +456,21 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
             await(session, params.get(0));
-            return (System.nanoTime() - start) / 1e9;
+            long end = System.nanoTime();
+            long after = minorFaults();
+            return new Timed((end - start) / 1e9, faults < 0 || after < 0 ? -1 : after - faults);
+        }
+    }
+
+    /** Minor page faults of this process so far (field 10 of /proc/self/stat, Linux), or -1 where not readable. */
+    static long minorFaults() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            // the fields after the command name (which may hold spaces) start with the state, field 3
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[7]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -48,6 +48,20 @@ class RealSizeBenchTest {
             assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith(k + " ")), "a row for k = " + k + ": " + r.out());
         }
         assertTrue(r.out().contains("peak resident memory"), r.out());
+        assertTrue(r.out().contains("faults/step"), r.out());
+    }
+
+    /** The faults column counts memory taken fresh from the kernel: touching 64 MB of new pages is thousands. */
+    @Test
+    void minorFaultsCountFreshPages() {
+        long before = BenchCommand.minorFaults();
+        org.junit.jupiter.api.Assumptions.assumeTrue(before >= 0, "no /proc/self/stat here");
+        java.nio.ByteBuffer fresh = java.nio.ByteBuffer.allocateDirect(64 << 20);
+        for (int i = 0; i < fresh.capacity(); i += 4096) {
+            fresh.put(i, (byte) 1);
+        }
+        long after = BenchCommand.minorFaults();
+        assertTrue(after - before >= 1000, "faults while touching 16384 fresh pages: " + (after - before));
     }
 
     @Test
