@@ -271,29 +271,28 @@ public final class BenchCommand implements Callable<Integer> {
     /** Times every tier on one batch and prints the table and the k=1 / k=8 ratio line. */
     private void table(SmoeModel model, FlopsModel flops, LoraState lora, TokenBatch tb, PackedBatch pb, int warm,
                        int timed, double ceiling) {
-        Map<Integer, Double> seconds = new LinkedHashMap<>();
-        Map<Integer, Double> faults = new LinkedHashMap<>();
+        Map<Integer, Timed> runs = new LinkedHashMap<>();
         for (int k : TIERS) {
-            Timed t = train(model, lora, k, tb, pb, warm, timed, null);
-            seconds.put(k, t.seconds() / timed);
-            faults.put(k, t.faults() < 0 ? Double.NaN : (double) t.faults() / timed);
+            runs.put(k, train(model, lora, k, tb, pb, warm, timed, null));
         }
         System.out.println();
         System.out.printf("%4s %10s %10s %11s %9s %10s %16s %12s %12s%n", "k", "ms/step", "tokens/s", "GFLOP/step",
                 "GFLOP/s", "% ceiling", "time(k)/time(8)", "FLOPs ratio", "faults/step");
-        double t8 = seconds.get(8);
+        double t8 = runs.get(8).seconds() / timed;
         double f8 = flops.training(8, tb.realTokens(), pb.seqLen());
-        for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
+        for (Map.Entry<Integer, Timed> e : runs.entrySet()) {
             int k = e.getKey();
+            double sec = e.getValue().seconds() / timed;
+            long faults = e.getValue().faults();
             double f = flops.training(k, tb.realTokens(), pb.seqLen());
-            double achieved = f / e.getValue();
-            System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f %12.0f%n", k, 1000 * e.getValue(),
-                    tb.realTokens() / e.getValue(), f / 1e9, achieved / 1e9, 100 * achieved / ceiling,
-                    e.getValue() / t8, f / f8, faults.get(k));
+            double achieved = f / sec;
+            System.out.printf("%4d %10.2f %10.0f %11.3f %9.2f %9.1f%% %16.3f %12.3f %12s%n", k, 1000 * sec,
+                    tb.realTokens() / sec, f / 1e9, achieved / 1e9, 100 * achieved / ceiling, sec / t8, f / f8,
+                    faults < 0 ? "-" : String.valueOf(Math.round((double) faults / timed)));
         }
         System.out.println("faults/step: the process's minor page faults per timed step (memory taken fresh from the "
                 + "kernel); thousands mean the warm-up was too short (--warmup)");
-        double measured = seconds.get(1) / t8;
+        double measured = runs.get(1).seconds() / timed / t8;
         double analytic = flops.training(1, tb.realTokens(), pb.seqLen()) / f8;
         System.out.printf("time(k=1)/time(k=8) = %.3f, analytic FLOPs ratio = %.3f, relative gap %+.0f%% "
                 + "(batch %d)%n", measured, analytic, 100 * (measured / analytic - 1), pb.batch());

@@ -110,7 +110,7 @@ public final class AdamW {
     }
 
     /** Discards the accumulated gradients without updating (after a step that must not count). */
-    public void zeroGradients(NDManager parent) {
+    public void zeroGradients() {
         for (NDArray p : params) {
             clear(p);
         }

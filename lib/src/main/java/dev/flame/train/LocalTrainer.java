@@ -240,7 +240,7 @@ public final class LocalTrainer {
                 if (Double.isFinite(v)) {
                     opt.step(step);
                 } else {
-                    opt.zeroGradients(step);
+                    opt.zeroGradients();
                 }
             }
             if (Double.isFinite(v)) {

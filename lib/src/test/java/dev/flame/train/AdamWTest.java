@@ -94,7 +94,7 @@ class AdamWTest {
                     gc.backward(a.sum().add(b.mul(m.create(cases[c])).sum()));
                 }
                 assertEquals(finite[c], opt.gradientsFinite(m), "case " + c);
-                opt.zeroGradients(m);
+                opt.zeroGradients();
                 assertEquals(0f, b.getGradient().abs().sum().getFloat(), "case " + c + " zeroed");
                 assertEquals(true, opt.gradientsFinite(m));
             }
