@@ -4,10 +4,13 @@
  * A finer instrument than `./flame bench` for comparing two builds of the library: run it interleaved, several times.
  *
  *   java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
- *        -Dflame.home=. -cp "cli/target/flame-cli.jar:cli/target/deps/*" benchmarks/StepTimes.java K STEPS [PATH]
+ *        -Dflame.home=. -cp "cli/target/flame-cli.jar:cli/target/deps/*" benchmarks/StepTimes.java K STEPS [PATH [COPIES]]
  *
  * K: top-k (8, 4, 2 or 1); STEPS: untimed steps, then as many timed; PATH: MERGED, BESIDE or AUTO (default), how
- * expert blocks apply their LoRA. Put another build's lib/target/flame-lib.jar first on the class path to time it.
+ * expert blocks apply their LoRA. COPIES (default 1): the batch repeated that many times in one pass, the work of
+ * that many clients with such batches trained together (one LoRA for all: what batching clients could save at best,
+ * benchmarks/batching_bound.py); the step time is then also given per copy.
+ * Put another build's lib/target/flame-lib.jar first on the class path to time it.
  * With TCMalloc (environment.md) preload it as ./flame does: LD_PRELOAD=.../libtcmalloc_minimal.so.4.
  */
 
@@ -47,8 +50,13 @@ public class StepTimes {
             if (args.length > 2) {
                 setLoraPath(model, args[2]);
             }
+            int copies = args.length > 3 ? Integer.parseInt(args[3]) : 1;
             List<Example> data = exp.split().train();
-            PackedBatch pb = Batches.pack(new ArrayList<>(data.subList(0, c.batchSize())), 0);
+            List<Example> batch = new ArrayList<>();
+            for (int i = 0; i < copies; i++) {
+                batch.addAll(data.subList(0, c.batchSize()));
+            }
+            PackedBatch pb = Batches.pack(batch, 0);
             TokenBatch tb = new TokenBatch(pb.batch(), pb.seqLen(), pb.tokens(), pb.lengths());
             try (NDManager session = Devices.newManager()) {
                 ExpertLora lora = ExpertLora.from(exp.runner().state().lora(), session, true);
@@ -73,8 +81,11 @@ public class StepTimes {
                         }
                     }
                 }
-                System.out.printf("k=%d forward+backward %.2f ms, optimizer %.2f ms, step %.2f ms (%d timed steps)%n",
-                        k, backward / 1e6 / steps, update / 1e6 / steps, (backward + update) / 1e6 / steps, steps);
+                double ms = (backward + update) / 1e6 / steps;
+                System.out.printf("k=%d forward+backward %.2f ms, optimizer %.2f ms, step %.2f ms (%d timed steps)%s%n",
+                        k, backward / 1e6 / steps, update / 1e6 / steps, ms, steps, copies == 1 ? ""
+                                : String.format(", %d copies of the batch (%d x %d tokens): %.2f ms per copy",
+                                copies, pb.batch(), pb.seqLen(), ms / copies));
             }
         }
     }
