@@ -18,6 +18,7 @@ tier, milliseconds per client step (per copy of the batch, the mean of the two p
 """
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,7 +69,6 @@ def main():
     a = ap.parse_args()
     if not (ROOT / "cli" / "target" / "flame-cli.jar").exists():
         sys.exit("build the library first: mvn -o -q -B -DskipTests package -pl lib,cli -am")
-    import os
     env = dict(os.environ, LD_PRELOAD=TCMALLOC, TCMALLOC_RELEASE_RATE="0") if Path(TCMALLOC).exists() \
         else dict(os.environ)
     tiers = [t.strip() for t in a.tiers.split(",")]
